@@ -1,0 +1,57 @@
+-- Every source line that did not become evidence, with a reason code and its line number.
+-- Together with evidence it accounts for every physical line exactly once (SPEC §9.1).
+
+with line_problems as (
+    select
+        source_file,
+        line_offset,
+        stream,
+        skip_reason,
+        skip_detail
+    from {{ ref('stg_source_records') }}
+    where skip_reason is not null
+),
+
+{% set streams = ['gateway_calls', 'pr_audits', 'human_reviews', 'tool_runs', 'test_runs',
+    'auto_apply', 'task_outcomes', 'answers', 'playbooks', 'user_feedback', 'escalations',
+    'replay_runs'] %}
+
+field_problems as (
+    {%- for stream in streams %}
+    select
+        source_file,
+        line_offset,
+        '{{ stream }}' as stream,
+        skip_reason,
+        skip_detail
+    from {{ ref('stg_' ~ stream) }}
+    where skip_reason is not null
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        source_file,
+        line_offset,
+        stream,
+        skip_reason as reason,
+        skip_detail as detail
+    from line_problems
+
+    union all
+
+    select
+        source_file,
+        line_offset,
+        stream,
+        skip_reason as reason,
+        skip_detail as detail
+    from field_problems
+)
+
+select * from final
+order by source_file, line_offset

@@ -1,0 +1,46 @@
+-- A local model failed and a stronger one was tried. Typed fields, undeclared fields in `extra`, and the first field problem.
+
+{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{%- set fields = [
+    ('escalation_id', 'string', 'required'),
+    ('run_id', 'string', ''),
+    ('ts', 'timestamp', 'required'),
+    ('task', 'string', 'required'),
+    ('local_model', 'string', ''),
+    ('local_output', 'string', ''),
+    ('local_passed', 'boolean', ''),
+    ('cloud_model', 'string', ''),
+    ('cloud_output', 'string', ''),
+    ('cloud_passed', 'boolean', ''),
+] %}
+
+with records as (
+    select * from {{ ref('stg_source_records') }}
+    where stream = 'escalations' and skip_reason is null
+),
+
+typed as (
+    select
+        -- provenance
+        source_file,
+        line_offset,
+        sig_hash,
+
+        -- declared fields
+        {{- typed_columns('record', fields) }}
+
+        -- everything else, and what is wrong with the record if anything
+        {{ extra_fields('record', fields) }} as extra,
+        {{ field_problem('record', fields) }} as record_problem
+    from records
+),
+
+final as (
+    select
+        * exclude (record_problem),
+        record_problem.reason as skip_reason,
+        record_problem.detail as skip_detail
+    from typed
+)
+
+select * from final

@@ -1,0 +1,53 @@
+-- One model call through the gateway. Typed fields, undeclared fields in `extra`, and the first field problem.
+
+{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{%- set fields = [
+    ('call_id', 'string', 'required'),
+    ('run_id', 'string', 'required'),
+    ('ts', 'timestamp', 'required'),
+    ('provider', 'string', ''),
+    ('model', 'string', ''),
+    ('messages', 'array', ''),
+    ('completion', 'string', ''),
+    ('finish_reason', 'string', '', ['stop', 'length', 'tool_calls', 'error']),
+    ('latency_ms', 'integer', ''),
+    ('prompt_tokens', 'integer', ''),
+    ('completion_tokens', 'integer', ''),
+    ('status', 'string', '', ['ok', 'error']),
+    ('error', 'string', ''),
+] %}
+
+with records as (
+    select * from {{ ref('stg_source_records') }}
+    where stream = 'gateway_calls' and skip_reason is null
+),
+
+typed as (
+    select
+        -- provenance
+        source_file,
+        line_offset,
+        sig_hash,
+
+        -- declared fields
+        {{- typed_columns('record', fields) }}
+
+        -- everything else, and what is wrong with the record if anything
+        {{ extra_fields('record', fields) }} as extra,
+        {{ field_problem('record', fields) }} as record_problem
+    from records
+),
+
+final as (
+    select
+        * exclude (record_problem),
+        -- the last user message is the call's instruction (SPEC §3)
+        list_filter(
+            coalesce(messages::json[], []), lambda message: message ->> 'role' = 'user'
+        )[-1] ->> 'content' as last_user_message,
+        record_problem.reason as skip_reason,
+        record_problem.detail as skip_detail
+    from typed
+)
+
+select * from final

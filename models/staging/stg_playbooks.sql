@@ -1,0 +1,43 @@
+-- An operator-written procedure; not a run. Typed fields, undeclared fields in `extra`, and the first field problem.
+
+{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{%- set fields = [
+    ('playbook_id', 'string', 'required'),
+    ('ts', 'timestamp', 'required'),
+    ('title', 'string', 'required'),
+    ('problem', 'string', ''),
+    ('steps', 'array', ''),
+    ('author', 'string', ''),
+    ('status', 'string', 'required', ['approved', 'draft', 'deprecated']),
+] %}
+
+with records as (
+    select * from {{ ref('stg_source_records') }}
+    where stream = 'playbooks' and skip_reason is null
+),
+
+typed as (
+    select
+        -- provenance
+        source_file,
+        line_offset,
+        sig_hash,
+
+        -- declared fields
+        {{- typed_columns('record', fields) }}
+
+        -- everything else, and what is wrong with the record if anything
+        {{ extra_fields('record', fields) }} as extra,
+        {{ field_problem('record', fields) }} as record_problem
+    from records
+),
+
+final as (
+    select
+        * exclude (record_problem),
+        record_problem.reason as skip_reason,
+        record_problem.detail as skip_detail
+    from typed
+)
+
+select * from final

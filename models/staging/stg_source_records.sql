@@ -1,0 +1,71 @@
+-- Every source line decoded and classified: a JSON object with its sig_hash, or a skip reason.
+
+with source_lines as (
+    select * from {{ ref('stg_source_lines') }}
+),
+
+decoded as (
+    select
+        *,
+        try(decode(raw)) as line_text
+    from source_lines
+),
+
+classified as (
+    select
+        *,
+        case
+            when read_status != 'ok' then read_status
+            when line_text is null then 'invalid_utf8'
+            when trim(line_text, e' \t\r') = '' then 'blank_line'
+            when not json_valid(line_text) then 'malformed_json'
+            when json_type(line_text) != 'OBJECT' then 'not_an_object'
+        end as read_problem
+    from decoded
+),
+
+hashed as (
+    select
+        *,
+        case when read_problem is null then distill_sig_hash(line_text) end as sig_hash
+    from classified
+),
+
+final as (
+    select
+        -- provenance
+        source_file,
+        stream,
+        line_offset,
+        byte_offset,
+        line_bytes,
+        sig_hash,
+
+        -- the record
+        case when read_problem is null and sig_hash is not null then line_text::json end as record,
+
+        -- why the line cannot become evidence (null: it can, if its stream's fields check out)
+        case
+            when read_problem is not null then read_problem
+            when sig_hash is null then 'malformed_json'
+        end as skip_reason,
+        case
+            when read_problem = 'unknown_stream'
+                then 'no stream matches this file name; expected data/_kb/<stream>*.jsonl'
+            when read_problem = 'oversize'
+                then 'line of ' || line_bytes || ' bytes exceeds max_line_bytes ({{ var("max_line_bytes") }})'
+            when read_problem = 'incomplete_last_line'
+                then 'no newline after the last line: it may still be being written; read again next run'
+            when read_problem = 'invalid_utf8' then 'the line is not valid UTF-8'
+            when read_problem = 'blank_line' then 'the line is empty or whitespace'
+            when read_problem = 'malformed_json'
+                then 'not valid JSON: ' || left(line_text, 60)
+            when read_problem = 'not_an_object'
+                then 'a JSON ' || {{ json_type_name('json_type(line_text)') }} || ', not an object'
+            when sig_hash is null
+                then 'valid JSON but not I-JSON (RFC 7493), so it has no canonical form: a lone surrogate or a number out of range'
+        end as skip_detail
+    from hashed
+)
+
+select * from final

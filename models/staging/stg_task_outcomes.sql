@@ -1,0 +1,41 @@
+-- The final outcome of a task attempt. Typed fields, undeclared fields in `extra`, and the first field problem.
+
+{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{%- set fields = [
+    ('run_id', 'string', 'required'),
+    ('ts', 'timestamp', 'required'),
+    ('task', 'string', ''),
+    ('status', 'string', 'required', ['success', 'failure', 'partial', 'abandoned']),
+    ('score', 'number', '', {'min': 0, 'max': 1}),
+] %}
+
+with records as (
+    select * from {{ ref('stg_source_records') }}
+    where stream = 'task_outcomes' and skip_reason is null
+),
+
+typed as (
+    select
+        -- provenance
+        source_file,
+        line_offset,
+        sig_hash,
+
+        -- declared fields
+        {{- typed_columns('record', fields) }}
+
+        -- everything else, and what is wrong with the record if anything
+        {{ extra_fields('record', fields) }} as extra,
+        {{ field_problem('record', fields) }} as record_problem
+    from records
+),
+
+final as (
+    select
+        * exclude (record_problem),
+        record_problem.reason as skip_reason,
+        record_problem.detail as skip_detail
+    from typed
+)
+
+select * from final

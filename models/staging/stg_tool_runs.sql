@@ -1,0 +1,45 @@
+-- One tool or command execution. Typed fields, undeclared fields in `extra`, and the first field problem.
+
+{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{%- set fields = [
+    ('tool_run_id', 'string', 'required'),
+    ('run_id', 'string', 'required'),
+    ('ts', 'timestamp', 'required'),
+    ('tool', 'string', ''),
+    ('command', 'string', ''),
+    ('exit_code', 'integer', ''),
+    ('duration_ms', 'integer', ''),
+    ('stdout_tail', 'string', ''),
+    ('stderr_tail', 'string', ''),
+] %}
+
+with records as (
+    select * from {{ ref('stg_source_records') }}
+    where stream = 'tool_runs' and skip_reason is null
+),
+
+typed as (
+    select
+        -- provenance
+        source_file,
+        line_offset,
+        sig_hash,
+
+        -- declared fields
+        {{- typed_columns('record', fields) }}
+
+        -- everything else, and what is wrong with the record if anything
+        {{ extra_fields('record', fields) }} as extra,
+        {{ field_problem('record', fields) }} as record_problem
+    from records
+),
+
+final as (
+    select
+        * exclude (record_problem),
+        record_problem.reason as skip_reason,
+        record_problem.detail as skip_detail
+    from typed
+)
+
+select * from final

@@ -1,0 +1,64 @@
+"""The RFC 8785 canonical form of a JSON line and its sha256 (`sig_hash`, SPEC §4).
+
+orjson with sorted keys is exact whenever a row has no floats, no integers beyond 2^53 and no
+characters outside the Basic Multilingual Plane; every other row takes the exact `rfc8785` path.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+
+import orjson
+import pyarrow as pa
+import rfc8785
+
+# Integers beyond this are not exact as IEEE doubles; ECMAScript's JSON.parse reads them as
+# doubles, so the canonical form does too (9007199254740993 hashes as 9007199254740992).
+_SAFE_INTEGER = 2**53 - 1
+
+# A number token with a fraction or exponent, an integer of 16+ digits, a surrogate escape or
+# a character outside the BMP (UTF-16 key order differs from code-point order only there).
+_NEEDS_EXACT = re.compile(
+    r"(?:^|[:\[,])\s*-?\d+(?:[.eE]|\d{15})|\\u[dD][89abAB]|[\U00010000-\U0010FFFF]"
+)
+
+
+def _parse_int(token: str) -> int | float:
+    value = int(token)
+    return value if -_SAFE_INTEGER <= value <= _SAFE_INTEGER else float(value)
+
+
+def canonical_json(line: str) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of one JSON text; ValueError if it is not I-JSON."""
+    if not _NEEDS_EXACT.search(line):
+        try:
+            return orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONDecodeError:
+            pass  # orjson is stricter (lone surrogates); the exact path decides
+    try:
+        value = json.loads(line, parse_int=_parse_int)
+        return rfc8785.dumps(value)
+    except (ValueError, rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
+        raise ValueError(f"not canonicalizable JSON: {exc}") from None
+
+
+def sig_hash(line: str) -> str:
+    """sha256 (lowercase hex) of the canonical form of one JSON line."""
+    return hashlib.sha256(canonical_json(line)).hexdigest()
+
+
+def sig_hashes(lines: Iterable[str | None]) -> list[str | None]:
+    """sig_hash of each line; None for a null or non-canonicalizable line."""
+    out: list[str | None] = []
+    for line in lines:
+        try:
+            out.append(None if line is None else sig_hash(line))
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def sig_hash_arrow(lines: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The vectorised form DuckDB calls: one Arrow batch of lines in, one of hashes out."""
+    return pa.array(sig_hashes(lines.to_pylist()), type=pa.string())

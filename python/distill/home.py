@@ -1,0 +1,81 @@
+"""Where things live under DISTILL_HOME (SPEC §2): the one module that knows the layout."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from distill.errors import DistillError
+
+# The source streams of SPEC §3, in the order the docs list them.
+STREAMS = (
+    "gateway_calls",
+    "pr_audits",
+    "human_reviews",
+    "tool_runs",
+    "test_runs",
+    "auto_apply",
+    "task_outcomes",
+    "answers",
+    "playbooks",
+    "user_feedback",
+    "escalations",
+    "replay_runs",
+)
+
+# Files distill itself keeps in data/_kb that are not source streams.
+NOT_SOURCES = ("audit_baselines.jsonl",)
+
+# The dbt project ships inside the repository, one level above python/.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike | None) -> "Home":
+        """The home from --home, else DISTILL_HOME, else the current directory."""
+        chosen = home if home is not None else os.environ.get("DISTILL_HOME") or "."
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def kb(self) -> Path:
+        return self.root / "data" / "_kb"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "data" / "warehouse.duckdb"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.root / "data" / "evidence"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def require_sources(self) -> None:
+        """Fail with what to do when the home or its stream folder is missing."""
+        if not self.root.is_dir():
+            raise DistillError(
+                f"home {self.root} does not exist: pass --home DIR or set DISTILL_HOME "
+                "to a folder holding data/_kb/<stream>.jsonl"
+            )
+        if not self.kb.is_dir():
+            raise DistillError(
+                f"{self.kb} does not exist: put the source streams there as <stream>*.jsonl "
+                "(or run `distill generate --lines 2000` for a sample)"
+            )
+        if not os.access(self.root, os.W_OK):
+            raise DistillError(f"home {self.root} is not writable: distill writes data/ and reports/ there")
+
+    def stream_of(self, filename: str) -> str | None:
+        """The stream a data/_kb file belongs to by its name, or None."""
+        for stream in STREAMS:
+            if filename.startswith(stream) and filename.endswith(".jsonl"):
+                return stream
+        return None

@@ -1,0 +1,138 @@
+"""The physical-line reader: every byte of every source file becomes exactly one line row.
+
+DuckDB's JSON and CSV readers drop blank lines and lose line numbers on bad ones, so the split
+on newlines happens here (numpy, a block at a time) and all parsing happens in SQL.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+BLOCK_BYTES = 64 * 1024 * 1024
+
+LINE_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("stream", pa.string()),
+        ("line_offset", pa.int64()),
+        ("byte_offset", pa.int64()),
+        ("line_bytes", pa.int64()),
+        ("raw", pa.binary()),
+        ("read_status", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    relative: str  # as recorded in provenance: relative to the home
+    stream: str | None  # None: the file belongs to no known stream
+
+
+def _batch(
+    source: SourceFile,
+    first_line: int,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    statuses: list[str],
+    raws: pa.Array,
+) -> pa.RecordBatch:
+    n = len(starts)
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([source.relative] * n, pa.string()),
+            pa.array([source.stream] * n, pa.string()),
+            pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+            pa.array(starts.astype(np.int64)),
+            pa.array(lengths.astype(np.int64)),
+            raws,
+            pa.array(statuses, pa.string()),
+        ],
+        schema=LINE_SCHEMA,
+    )
+
+
+def _complete_lines(block: np.ndarray, newlines: np.ndarray) -> pa.Array:
+    """The lines of a block that ends on a newline, as one zero-copy-ish binary array."""
+    # Drop the newline bytes; line i then starts at (its old start - i).
+    data = block[block != 10]
+    ends = newlines - np.arange(len(newlines))
+    offsets = np.concatenate(([0], ends)).astype(np.int32)
+    return pa.BinaryArray.from_buffers(
+        pa.binary(), len(newlines), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatch]:
+    """Yield the lines of one file, in order, a block at a time."""
+    status_default = "ok" if source.stream else "unknown_stream"
+    line_no = 0
+    file_offset = 0  # byte offset of the first byte not yet emitted
+    carry = b""  # an unfinished line from the previous block
+    carry_len = 0  # its true length (the bytes are dropped once it is known to be oversize)
+    with source.path.open("rb") as handle:
+        while True:
+            chunk = handle.read(BLOCK_BYTES)
+            if not chunk:
+                break
+            arr = np.frombuffer(chunk, dtype=np.uint8)
+            newlines = np.flatnonzero(arr == 10)
+            if len(newlines) == 0:
+                carry_len += len(chunk)
+                carry = carry + chunk if carry_len <= max_line_bytes else b""
+                continue
+            # The first line finishes the carried one.
+            first_len = carry_len + int(newlines[0])
+            first_raw = (carry + chunk[: newlines[0]]) if first_len <= max_line_bytes else None
+            head = [first_raw]
+            head_status = [status_default if first_raw is not None else "oversize"]
+            body = arr[newlines[0] + 1 : newlines[-1] + 1]
+            body_nl = newlines[1:] - (newlines[0] + 1)
+            raws = _complete_lines(body, body_nl)
+            starts_in_body = np.concatenate(([0], body_nl[:-1] + 1))[: len(body_nl)]
+            lengths = body_nl - starts_in_body
+            oversize = lengths > max_line_bytes
+            statuses = head_status + [("oversize" if o else status_default) for o in oversize]
+            if oversize.any():
+                raws = pa.array(
+                    [None if o else v for o, v in zip(oversize, raws.to_pylist())], pa.binary()
+                )
+            body_base = file_offset + first_len + 1
+            starts = np.concatenate(([file_offset], body_base + starts_in_body))
+            all_lengths = np.concatenate(([first_len], lengths))
+            yield _batch(
+                source,
+                line_no,
+                starts,
+                all_lengths,
+                statuses,
+                pa.concat_arrays([pa.array(head, pa.binary()), raws]),
+            )
+            line_no += len(starts)
+            file_offset = body_base + (int(body_nl[-1]) + 1 if len(body_nl) else 0)
+            tail = chunk[newlines[-1] + 1 :]
+            carry, carry_len = tail, len(tail)
+    if carry_len:
+        # No newline after the last line: it may still be being written (SPEC §12).
+        yield _batch(
+            source,
+            line_no,
+            np.array([file_offset]),
+            np.array([carry_len]),
+            ["incomplete_last_line"],
+            pa.array([None], pa.binary()),
+        )
+
+
+def read_lines(sources: list[SourceFile], max_line_bytes: int) -> pa.RecordBatchReader:
+    """All lines of all files as one stream of Arrow batches, in (file, line) order."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for source in sources:
+            yield from read_file(source, max_line_bytes)
+
+    return pa.RecordBatchReader.from_batches(LINE_SCHEMA, batches())

@@ -1,0 +1,47 @@
+-- SPEC §9.1: every physical line is evidence or a skip, exactly once. Returns the lines that are not.
+
+with source_lines as (
+    select
+        source_file,
+        line_offset
+    from {{ ref('stg_source_lines') }}
+),
+
+outcomes as (
+    select
+        source_file,
+        line_offset
+    from {{ ref('evidence') }}
+
+    union all
+
+    select
+        source_file,
+        line_offset
+    from {{ ref('skipped_lines') }}
+),
+
+outcome_counts as (
+    select
+        source_file,
+        line_offset,
+        count(*) as n_outcomes
+    from outcomes
+    group by source_file, line_offset
+),
+
+final as (
+    select
+        coalesce(source_lines.source_file, outcome_counts.source_file) as source_file,
+        coalesce(source_lines.line_offset, outcome_counts.line_offset) as line_offset,
+        coalesce(outcome_counts.n_outcomes, 0) as n_outcomes,
+        source_lines.source_file is not null as is_source_line
+    from source_lines
+    full outer join outcome_counts
+        on
+            source_lines.source_file = outcome_counts.source_file
+            and source_lines.line_offset = outcome_counts.line_offset
+)
+
+select * from final
+where not is_source_line or n_outcomes != 1
