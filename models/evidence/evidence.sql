@@ -3,51 +3,63 @@
 -- the scorer reads. Written to data/evidence/ as Parquet partitioned by day.
 
 with gateway_calls as (
-    select * from {{ ref('stg_gateway_calls') }} where skip_reason is null
+    select * from {{ ref('stg_gateway_calls') }}
+    where skip_reason is null
 ),
 
 pr_audits as (
-    select * from {{ ref('stg_pr_audits') }} where skip_reason is null
+    select * from {{ ref('stg_pr_audits') }}
+    where skip_reason is null
 ),
 
 human_reviews as (
-    select * from {{ ref('stg_human_reviews') }} where skip_reason is null
+    select * from {{ ref('stg_human_reviews') }}
+    where skip_reason is null
 ),
 
 tool_runs as (
-    select * from {{ ref('stg_tool_runs') }} where skip_reason is null
+    select * from {{ ref('stg_tool_runs') }}
+    where skip_reason is null
 ),
 
 test_runs as (
-    select * from {{ ref('stg_test_runs') }} where skip_reason is null
+    select * from {{ ref('stg_test_runs') }}
+    where skip_reason is null
 ),
 
 auto_apply as (
-    select * from {{ ref('stg_auto_apply') }} where skip_reason is null
+    select * from {{ ref('stg_auto_apply') }}
+    where skip_reason is null
 ),
 
 task_outcomes as (
-    select * from {{ ref('stg_task_outcomes') }} where skip_reason is null
+    select * from {{ ref('stg_task_outcomes') }}
+    where skip_reason is null
 ),
 
 answers as (
-    select * from {{ ref('stg_answers') }} where skip_reason is null
+    select * from {{ ref('stg_answers') }}
+    where skip_reason is null
 ),
 
 playbooks as (
-    select * from {{ ref('stg_playbooks') }} where skip_reason is null
+    select * from {{ ref('stg_playbooks') }}
+    where skip_reason is null
 ),
 
 user_feedback as (
-    select * from {{ ref('stg_user_feedback') }} where skip_reason is null
+    select * from {{ ref('stg_user_feedback') }}
+    where skip_reason is null
 ),
 
 escalations as (
-    select * from {{ ref('stg_escalations') }} where skip_reason is null
+    select * from {{ ref('stg_escalations') }}
+    where skip_reason is null
 ),
 
 replay_runs as (
-    select * from {{ ref('stg_replay_runs') }} where skip_reason is null
+    select * from {{ ref('stg_replay_runs') }}
+    where skip_reason is null
 ),
 
 unified as (
@@ -231,7 +243,7 @@ unified as (
             chr(10),
             problem,
             array_to_string(
-                list_transform(coalesce(steps::varchar[], []), lambda step, i: i || '. ' || step),
+                list_transform(coalesce(steps::varchar[], []), (step, i) -> i || '. ' || step),
                 chr(10)
             )
         ) as response,

@@ -18,18 +18,18 @@ with line_problems as (
 
 field_problems as (
     {%- for stream in streams %}
-    select
-        source_file,
-        line_offset,
-        '{{ stream }}' as stream,
-        skip_reason,
-        skip_detail
-    from {{ ref('stg_' ~ stream) }}
-    where skip_reason is not null
-    {%- if not loop.last %}
+        select
+            source_file,
+            line_offset,
+            '{{ stream }}' as stream,
+            skip_reason,
+            skip_detail
+        from {{ ref('stg_' ~ stream) }}
+        where skip_reason is not null
+        {%- if not loop.last %}
 
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

@@ -1,4 +1,5 @@
--- A local model failed and a stronger one was tried. Typed fields, undeclared fields in `extra`, and the first field problem.
+-- A local model failed and a stronger one was tried.
+-- Typed fields, undeclared fields in `extra`, and the first field problem.
 
 {#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
 {%- set fields = [
@@ -22,9 +23,9 @@ with records as (
 typed as (
     select
         -- provenance
-        source_file,
-        line_offset,
-        sig_hash,
+        records.source_file,
+        records.line_offset,
+        records.sig_hash,
 
         -- declared fields
         {{- typed_columns('record', fields) }}
@@ -38,8 +39,8 @@ typed as (
 final as (
     select
         * exclude (record_problem),
-        record_problem.reason as skip_reason,
-        record_problem.detail as skip_detail
+        struct_extract(record_problem, 'reason') as skip_reason,
+        struct_extract(record_problem, 'detail') as skip_detail
     from typed
 )
 

@@ -1,4 +1,5 @@
--- One model call through the gateway. Typed fields, undeclared fields in `extra`, and the first field problem.
+-- One model call through the gateway.
+-- Typed fields, undeclared fields in `extra`, and the first field problem.
 
 {#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
 {%- set fields = [
@@ -25,9 +26,9 @@ with records as (
 typed as (
     select
         -- provenance
-        source_file,
-        line_offset,
-        sig_hash,
+        records.source_file,
+        records.line_offset,
+        records.sig_hash,
 
         -- declared fields
         {{- typed_columns('record', fields) }}
@@ -45,8 +46,8 @@ final as (
         list_filter(
             coalesce(messages::json[], []), lambda message: message ->> 'role' = 'user'
         )[-1] ->> 'content' as last_user_message,
-        record_problem.reason as skip_reason,
-        record_problem.detail as skip_detail
+        struct_extract(record_problem, 'reason') as skip_reason,
+        struct_extract(record_problem, 'detail') as skip_detail
     from typed
 )
 

@@ -63,7 +63,8 @@ final as (
             when read_problem = 'not_an_object'
                 then 'a JSON ' || {{ json_type_name('json_type(line_text)') }} || ', not an object'
             when sig_hash is null
-                then 'valid JSON but not I-JSON (RFC 7493), so it has no canonical form: a lone surrogate or a number out of range'
+                then 'valid JSON but not I-JSON (RFC 7493), so it has no canonical form: '
+                    || 'a lone surrogate or a number out of range'
         end as skip_detail
     from hashed
 )

@@ -1,0 +1,76 @@
+"""Run the dbt project in-process (dbtRunner) against a home, and read what it reports.
+
+dbt's own console log is silenced; failures come back as one DistillError naming the node.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dbt.cli.main import dbtRunner
+
+from distill.errors import DistillError
+from distill.home import PROJECT_DIR, Home
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    name: str
+    resource_type: str
+    status: str
+    message: str | None
+    execution_time: float
+    rows_affected: int | None
+
+
+def target_dir(home: Home) -> Path:
+    """dbt's target folder for this home (kept per home, so homes never share state)."""
+    return home.root / "data" / ".dbt"
+
+
+def invoke(home: Home, command: list[str], dbt_vars: dict[str, Any] | None = None) -> list[NodeResult]:
+    """Run one dbt command; return its node results, or raise naming the first failure."""
+    (home.root / "data").mkdir(parents=True, exist_ok=True)
+    all_vars = {"home": str(home.root), **(dbt_vars or {})}
+    args = [
+        *command,
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target_dir(home) / "target"),
+        "--log-path", str(target_dir(home) / "logs"),
+        "--vars", json.dumps(all_vars),
+        "--log-level", "none",
+    ]
+    outcome = dbtRunner().invoke(args)
+    nodes = _node_results(outcome.result)
+    failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+    if failed:
+        first = failed[0]
+        message = " ".join((first.message or "").split())
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise DistillError(f"dbt {command[0]} failed at {first.name}: {message}{more}")
+    if not outcome.success:
+        reason = " ".join(str(outcome.exception or "see data/.dbt/logs/dbt.log").split())
+        raise DistillError(f"dbt {command[0]} failed: {reason}")
+    return nodes
+
+
+def _node_results(result: Any) -> list[NodeResult]:
+    if result is None or not hasattr(result, "results"):
+        return []
+    nodes = []
+    for item in result.results:
+        node = item.node
+        adapter = getattr(item, "adapter_response", None) or {}
+        nodes.append(
+            NodeResult(
+                name=node.name,
+                resource_type=str(node.resource_type),
+                status=str(item.status),
+                message=item.message,
+                execution_time=item.execution_time,
+                rows_affected=adapter.get("rows_affected"),
+            )
+        )
+    return nodes

@@ -1,0 +1,45 @@
+"""Read-only access to the warehouse DuckDB file that dbt builds (ad-hoc SQL, counts, trace)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from distill.errors import DistillError
+from distill.home import Home
+
+
+@contextmanager
+def connect(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; a clear error when the warehouse is missing or locked."""
+    if not home.warehouse.exists():
+        raise DistillError(
+            f"{home.warehouse} does not exist: run `distill --home {home.root} run-all` first"
+        )
+    try:
+        conn = duckdb.connect(str(home.warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DistillError(
+                f"{home.warehouse} is locked by another process (a run in progress?): "
+                "wait for it to finish and try again"
+            ) from None
+        raise DistillError(f"cannot open {home.warehouse}: {exc}") from None
+    try:
+        conn.execute("set TimeZone = 'UTC'")
+        yield conn
+    finally:
+        conn.close()
+
+
+def query(home: Home, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of one query; a DistillError (one line) if the SQL is wrong."""
+    with connect(home) as conn:
+        try:
+            cursor = conn.execute(sql, params or [])
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise DistillError(f"SQL error: {first_line}") from None
+        if cursor.description is None:
+            return [], []
+        return [d[0] for d in cursor.description], cursor.fetchall()
