@@ -1,0 +1,39 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+VENV    := .venv
+BIN     := $(VENV)/bin
+SAMPLE  := sample-home
+PYTHON  ?= python3
+
+.PHONY: run test pytest dbt-test lint schemas clean
+
+$(BIN)/distill: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+## run: build the sample home end to end and say where the outputs are
+run: $(BIN)/distill
+	test -d $(SAMPLE)/data/_kb || $(BIN)/distill --home $(SAMPLE) generate --lines 2000 --seed 7
+	$(BIN)/distill --home $(SAMPLE) run-all
+
+## test: pytest, plain `dbt build` (models + data tests) on a generated home, sqlfluff lint
+test: pytest dbt-test lint
+
+pytest: $(BIN)/distill
+	$(BIN)/pytest
+
+dbt-test: $(BIN)/distill
+	rm -rf target/dbt-test-home
+	$(BIN)/distill --home target/dbt-test-home generate --lines 1500 --seed 11
+	DISTILL_HOME=$(CURDIR)/target/dbt-test-home $(BIN)/dbt build --profiles-dir . --quiet
+
+lint: $(BIN)/distill
+	$(BIN)/sqlfluff lint models tests --processes 2
+
+## schemas: regenerate docs/schemas/*.json from distill.schemas
+schemas: $(BIN)/distill
+	$(BIN)/python -c "from pathlib import Path; from distill.schemas import write_json_schemas; write_json_schemas(Path('docs/schemas'))"
+
+clean:
+	rm -rf target logs $(SAMPLE)/data/warehouse.duckdb $(SAMPLE)/data/evidence $(SAMPLE)/data/.dbt
