@@ -72,10 +72,3 @@ class Home:
             )
         if not os.access(self.root, os.W_OK):
             raise DistillError(f"home {self.root} is not writable: distill writes data/ and reports/ there")
-
-    def stream_of(self, filename: str) -> str | None:
-        """The stream a data/_kb file belongs to by its name, or None."""
-        for stream in STREAMS:
-            if filename.startswith(stream) and filename.endswith(".jsonl"):
-                return stream
-        return None
