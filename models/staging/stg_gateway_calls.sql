@@ -44,7 +44,7 @@ final as (
         * exclude (record_problem),
         -- the last user message is the call's instruction (SPEC §3)
         list_filter(
-            coalesce(messages::json[], []), lambda message: message ->> 'role' = 'user'
+            coalesce(messages::json[], []), lambda message: (message ->> 'role') = 'user'
         )[-1] ->> 'content' as last_user_message,
         struct_extract(record_problem, 'reason') as skip_reason,
         struct_extract(record_problem, 'detail') as skip_detail

@@ -36,7 +36,8 @@ def main_options(
     ctx.obj = Home.resolve(home)
 
 
-def _summary(home: Home, counts: pipeline.RunCounts) -> None:
+def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
+    """One screen: lines in, evidence and skips, then (when built) categories, exports, quarantine."""
     out.print(
         f"read {counts.source_lines:,} lines from {counts.source_files} files: "
         f"{counts.evidence:,} evidence, {counts.skipped_total:,} skipped"
@@ -46,24 +47,76 @@ def _summary(home: Home, counts: pipeline.RunCounts) -> None:
         out.print(f"skipped by reason: {reasons}")
     if counts.pending:
         out.print(f"{counts.pending} incomplete last line(s) will be read again by the next run")
+    if stage != "build-evidence" and counts.scored is not None:
+        categories = ", ".join(f"{c} {n:,}" for c, n in counts.categories.items())
+        out.print(f"scored {counts.scored:,} runs: {categories}")
+    built = pipeline.STAGE_EXPORTS.get(stage, [])
+    if built:
+        table = Table("export", "rows", "file", box=None, pad_edge=False)
+        for model in built:
+            rows = counts.exports.get(model, sum(counts.quarantined.values()))
+            table.add_row(model, f"{rows:,}", str(home.export_file(model)))
+        out.print(table)
+    if "quarantine" in built and counts.quarantined:
+        reasons = ", ".join(f"{r} {n:,}" for r, n in counts.quarantined.items())
+        out.print(f"quarantined by reason: {reasons}")
     out.print(f"evidence:  {home.evidence_dir}/day=YYYY-MM-DD/*.parquet")
+    if stage != "build-evidence":
+        out.print(f"scored:    {home.root / 'data' / 'scored-runs'}/day=YYYY-MM-DD/*.parquet")
     out.print(f"warehouse: {home.warehouse}  (try: distill --home {home.root} sql \"select * from skipped_lines\")")
+
+
+def _run_stage(ctx: typer.Context, stage: str, include_partial: bool = False) -> None:
+    home: Home = ctx.obj
+    pipeline.build(home, stage, include_partial=include_partial)
+    _summary(home, stage, pipeline.counts(home))
+
+
+IncludePartial = Annotated[
+    bool, typer.Option("--include-partial", help="Admit partially_accepted runs into SFT too (default: accepted only).")
+]
+
+
+@app.command("run-all")
+def run_all(ctx: typer.Context, include_partial: IncludePartial = False) -> None:
+    """The whole pipeline: evidence, scoring, every export and quarantine, with their tests."""
+    _run_stage(ctx, "run-all", include_partial)
 
 
 @app.command("build-evidence")
 def build_evidence(ctx: typer.Context) -> None:
     """Read every source line into evidence (or skipped_lines, with a reason)."""
-    home: Home = ctx.obj
-    pipeline.build(home, "build-evidence")
-    _summary(home, pipeline.counts(home))
+    _run_stage(ctx, "build-evidence")
 
 
-@app.command("run-all")
-def run_all(ctx: typer.Context) -> None:
-    """Run the whole pipeline on the home."""
-    home: Home = ctx.obj
-    pipeline.build(home, "build-evidence")
-    _summary(home, pipeline.counts(home))
+@app.command("score")
+def score(ctx: typer.Context) -> None:
+    """Score every run into one of four categories (and build the evidence it needs)."""
+    _run_stage(ctx, "score")
+
+
+@app.command("export-rag")
+def export_rag(ctx: typer.Context) -> None:
+    """Write exports/rag/playbooks.jsonl: approved playbooks and accepted or partial runs."""
+    _run_stage(ctx, "export-rag")
+
+
+@app.command("export-sft")
+def export_sft(ctx: typer.Context, include_partial: IncludePartial = False) -> None:
+    """Write exports/sft/instruction_response.jsonl: accepted runs only, each once."""
+    _run_stage(ctx, "export-sft", include_partial)
+
+
+@app.command("export-preference")
+def export_preference(ctx: typer.Context) -> None:
+    """Write exports/preference/chosen_rejected.jsonl: accepted-over-rejected pairs per prompt."""
+    _run_stage(ctx, "export-preference")
+
+
+@app.command("export-all")
+def export_all(ctx: typer.Context, include_partial: IncludePartial = False) -> None:
+    """Write every export and the quarantine file."""
+    _run_stage(ctx, "export-all", include_partial)
 
 
 @app.command("sql")

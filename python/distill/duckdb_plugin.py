@@ -8,6 +8,7 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from distill.canonical import sig_hash_arrow
+from distill.home import Home
 
 
 def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
@@ -24,5 +25,11 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict) -> None:
+        # The folders the models write into must exist before DuckDB opens or COPYs anything.
+        home = plugin_config.get("home")
+        if home:
+            Home.resolve(home).make_output_dirs()
+
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         register_functions(conn)

@@ -356,7 +356,19 @@ def generate_home(home: Home, lines: int, seed: int) -> dict[str, int]:
         body = b"\n".join(gen.w.files[name]) + b"\n"
         (home.kb / name).write_bytes(body)
         written[name] = len(gen.w.files[name])
-    # A file no stream claims, and a last line still being written.
+    # One run too long to export (quarantined as oversize), a file no stream claims, and a last
+    # line still being written.
+    huge = {"run_id": "run-huge", "ts": "2026-04-01T07:00:00Z", "status": "success",
+            "task": "Summarise the full incident log", "score": 1.0}
+    with (home.kb / "task_outcomes.jsonl").open("ab") as handle:
+        handle.write(json.dumps(huge).encode() + b"\n")
+    with (home.kb / "answers.jsonl").open("ab") as handle:
+        answer = {"answer_id": "ans-huge", "run_id": "run-huge", "ts": "2026-04-01T07:00:01Z",
+                  "question": "Summarise the full incident log", "answer": "log line\n" * 15000,
+                  "citations": [], "model": MODELS_LOCAL[0]}
+        handle.write(json.dumps(answer).encode() + b"\n")
+    written["task_outcomes.jsonl"] += 1
+    written["answers.jsonl"] += 1
     (home.kb / "notes.misc.jsonl").write_bytes(b'{"note": "copied here by hand"}\n')
     written["notes.misc.jsonl"] = 1
     with (home.kb / "user_feedback.jsonl").open("ab") as handle:

@@ -55,6 +55,26 @@ class Home:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    # The export files of SPEC §2, by model name.
+    EXPORT_FILES = {
+        "export_rag": "exports/rag/playbooks.jsonl",
+        "export_sft": "exports/sft/instruction_response.jsonl",
+        "export_preference": "exports/preference/chosen_rejected.jsonl",
+        "quarantine": "exports/quarantine/quarantined.jsonl",
+    }
+
+    def export_file(self, model: str) -> Path:
+        return self.root / self.EXPORT_FILES[model]
+
+    def make_output_dirs(self) -> None:
+        for relative in ("data", *self.EXPORT_FILES.values()):
+            path = self.root / relative
+            (path.parent if path.suffix else path).mkdir(parents=True, exist_ok=True)
+
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
 

@@ -33,13 +33,17 @@ class Record(BaseModel):
 
 
 class Provenance(Record):
-    """How an export row leads back to its evidence and so to the source lines."""
+    """How a row leads back to its evidence and so to the source lines."""
 
-    run_id: str | None = None
+    run_ids: list[str] = Field(description="the runs the row comes from (none for a playbook)")
+    evidence_ids: list[str] = Field(description="none for a source line that never became evidence")
+    source_lines: list[str] = Field(min_length=1, description="'<source_file>:<line_offset>' of each line")
+
+
+class ExportProvenance(Provenance):
+    """An exported row is always grounded in evidence."""
+
     evidence_ids: list[str] = Field(min_length=1)
-    source_lines: list[str] = Field(
-        default_factory=list, description="'<source_file>:<line_offset>' of each evidence row"
-    )
 
 
 class EvidenceRecord(Record):
@@ -83,7 +87,7 @@ class RagSample(Record):
     source_kind: str
     category: Category | None
     tags: list[str]
-    provenance: Provenance
+    provenance: ExportProvenance
 
 
 class SftSample(Record):
@@ -94,7 +98,7 @@ class SftSample(Record):
     # The SFT firewall's first layer: the type cannot hold rejected or needs_human_review.
     quality_score: Literal["accepted", "partially_accepted"]
     model: str | None
-    provenance: Provenance
+    provenance: ExportProvenance
 
 
 class PreferenceSample(Record):
@@ -104,7 +108,7 @@ class PreferenceSample(Record):
     rejected: str = Field(min_length=1)
     chosen_run_id: str
     rejected_run_id: str
-    provenance: Provenance
+    provenance: ExportProvenance
 
 
 class QuarantineRecord(Record):

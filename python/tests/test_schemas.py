@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from distill.home import PROJECT_DIR
-from distill.schemas import RECORD_TYPES, Provenance, SftSample, json_schemas
+from distill.schemas import RECORD_TYPES, ExportProvenance, SftSample, json_schemas
 
 SCHEMA_DIR = PROJECT_DIR / "docs" / "schemas"
 
@@ -31,7 +31,7 @@ def test_sft_sample_cannot_hold_a_forbidden_category(category):
             id="sft_1", instruction="do it", response="done",
             messages=[{"role": "user", "content": "do it"}, {"role": "assistant", "content": "done"}],
             quality_score=category, model=None,
-            provenance=Provenance(run_id="r1", evidence_ids=["ev_1"]),
+            provenance=ExportProvenance(run_ids=["r1"], evidence_ids=["ev_1"], source_lines=["data/_kb/a.jsonl:0"]),
         )
 
 

@@ -1,0 +1,13 @@
+{% macro sft_never() -%}
+    {#- SPEC §7: categories that must never reach the SFT corpus, whatever else is configured. -#}
+    ('rejected', 'needs_human_review')
+{%- endmacro %}
+
+{% macro sft_categories() -%}
+    {#- Strict by default; --include-partial (var include_partial) admits partially_accepted. -#}
+    {%- if var('include_partial', false) in (true, 'true', 'True', 1, '1') -%}
+        ('accepted', 'partially_accepted')
+    {%- else -%}
+        ('accepted')
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,89 @@
+-- Everything held back at a gate (QuarantineRecord, SPEC §7), with a reason code from a fixed
+-- set and the provenance that leads to its source lines. A quarantined row reaches no export.
+
+with gates as (
+    select * from {{ ref('int_export_gates') }}
+    where quarantine_reason is not null
+),
+
+evidence as (
+    select
+        *,
+        {{ is_duplicate_copy() }} as is_duplicate_copy
+    from {{ ref('evidence') }}
+),
+
+duplicate_lines as (
+    select * from evidence
+    where is_duplicate_copy
+),
+
+bad_lines as (
+    -- lines that are bad data (not blank, pending or of an unknown stream) are quarantined too
+    select * from {{ ref('skipped_lines') }}
+    where reason in ('malformed_json', 'invalid_utf8', 'not_an_object', 'wrong_type', 'invalid_value',
+                     'missing_required', 'oversize')
+),
+
+held_candidates as (
+    select
+        'export' as stage,
+        candidate_kind || ':' || candidate_id as subject,
+        quarantine_reason as reason,
+        quarantine_detail as detail,
+        provenance
+    from gates
+),
+
+held_lines as (
+    select
+        'evidence' as stage,
+        'evidence:' || evidence_id as subject,
+        'duplicate' as reason,
+        'same stream and sig_hash as an earlier line; only the first copy is used' as detail,
+        {
+            'run_ids': list_filter([run_id], lambda run: run is not null),
+            'evidence_ids': [evidence_id],
+            'source_lines': [source_file || ':' || line_offset]
+        } as provenance
+    from duplicate_lines
+),
+
+held_bad_lines as (
+    select
+        'ingest' as stage,
+        'line:' || source_file || ':' || line_offset as subject,
+        case reason
+            when 'invalid_utf8' then 'malformed_json'
+            when 'not_an_object' then 'schema_invalid'
+            when 'wrong_type' then 'schema_invalid'
+            when 'invalid_value' then 'schema_invalid'
+            else reason
+        end as reason,
+        reason || ': ' || detail as detail,
+        {
+            'run_ids': []::varchar[],
+            'evidence_ids': []::varchar[],
+            'source_lines': [source_file || ':' || line_offset]
+        } as provenance
+    from bad_lines
+),
+
+final as (
+    select
+        {{ make_id('q', ['stage', 'subject']) }} as id,
+        stage,
+        reason,
+        detail,
+        provenance
+    from (
+        select * from held_candidates
+        union all
+        select * from held_lines
+        union all
+        select * from held_bad_lines
+    )
+)
+
+select * from final
+order by id

@@ -1,0 +1,87 @@
+-- The evidence of every run, one row per (run, evidence row): run streams as they are, each
+-- escalation split into its two runs (<escalation_id>:local and :cloud, SPEC §3), and second
+-- copies of a duplicated source line left out (they are quarantined as duplicate).
+
+with evidence as (
+    select
+        *,
+        {{ is_duplicate_copy() }} as is_duplicate_copy
+    from {{ ref('evidence') }}
+),
+
+escalations as (
+    select * from {{ ref('stg_escalations') }}
+    where skip_reason is null
+),
+
+run_rows as (
+    select
+        run_id,
+        evidence_id,
+        stream,
+        recorded_at,
+        source_file,
+        line_offset,
+        model,
+        instruction,
+        response,
+        signals
+    from evidence
+    where
+        run_id is not null
+        and stream not in ('escalations', 'replay_runs', 'playbooks')
+        and not is_duplicate_copy
+),
+
+escalation_attempts as (
+    select
+        evidence.evidence_id,
+        evidence.recorded_at,
+        evidence.source_file,
+        evidence.line_offset,
+        escalations.escalation_id,
+        escalations.task,
+        unnest([
+            {
+                'attempt': 'local',
+                'model': escalations.local_model,
+                'output': escalations.local_output,
+                'passed': escalations.local_passed
+            },
+            {
+                'attempt': 'cloud',
+                'model': escalations.cloud_model,
+                'output': escalations.cloud_output,
+                'passed': escalations.cloud_passed
+            }
+        ]) as attempt
+    from evidence
+    inner join escalations
+        on
+            evidence.source_file = escalations.source_file
+            and evidence.line_offset = escalations.line_offset
+    where not evidence.is_duplicate_copy
+),
+
+escalation_rows as (
+    select
+        escalation_id || ':' || attempt.attempt as run_id,
+        evidence_id,
+        'escalations' as stream,
+        recorded_at,
+        source_file,
+        line_offset,
+        attempt.model as model,
+        task as instruction,
+        attempt.output as response,
+        json_object('attempt', attempt.attempt, 'attempt_passed', attempt.passed) as signals
+    from escalation_attempts
+),
+
+final as (
+    select * from run_rows
+    union all
+    select * from escalation_rows
+)
+
+select * from final
