@@ -33,3 +33,17 @@ def home(tmp_path: Path) -> Path:
     """An empty home with its stream folder."""
     (tmp_path / "data" / "_kb").mkdir(parents=True)
     return tmp_path
+
+
+def write_streams(home: Path, streams: dict[str, list[dict]]) -> None:
+    """Write hand-written rows as data/_kb/<stream>.jsonl (one JSON object a line)."""
+    import json
+
+    kb = home / "data" / "_kb"
+    kb.mkdir(parents=True, exist_ok=True)
+    for stream, rows in streams.items():
+        (kb / f"{stream}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def ts(minute: int) -> str:
+    return f"2026-04-01T10:{minute:02d}:00Z"
