@@ -40,9 +40,11 @@ held_lines as (
         'evidence' as stage,
         'evidence:' || evidence_id as subject,
         'duplicate' as reason,
-        'same stream and sig_hash as an earlier line; only the first copy is used' as detail,
+        'same stream and sig_hash as an earlier line; only the first copy is used'
+        || coalesce(' (run ' || run_id || ' keeps the first)', '') as detail,
         {
-            'run_ids': list_filter([run_id], lambda run: run is not null),
+            -- only the line is held back, not its run
+            'run_ids': []::varchar[],
             'evidence_ids': [evidence_id],
             'source_lines': [source_file || ':' || line_offset]
         } as provenance

@@ -58,7 +58,7 @@ def validate_export(home: Home, model: str, include_partial: bool = False) -> in
                 aside = quarantine_path(path)
                 path.replace(aside)
                 raise DistillError(
-                    f"firewall: {home.relative(path)} line {line_no} is not a valid {record_type.__name__}: "
+                    f"firewall: {home.relative(path)} line_offset {line_no} is not a valid {record_type.__name__}: "
                     f"{problem}; the file was moved aside to {home.relative(aside)}. "
                     "Nothing was exported; check the scoring rules and seeds, then rerun"
                 )

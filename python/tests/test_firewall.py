@@ -1,0 +1,159 @@
+"""The SFT firewall of SPEC §7, layer by layer, each attacked and shown to hold."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import query, run_cli
+from distill import cli, dbt
+from distill.home import PROJECT_DIR, Home
+
+SFT = "exports/sft/instruction_response.jsonl"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("firewall")
+    assert run_cli("generate", "--lines", "800", "--seed", "21", home=home).code == 0
+    result = run_cli("run-all", home=home)
+    assert result.code == 0, result.stderr
+    return home
+
+
+@pytest.fixture
+def home(built, tmp_path) -> Path:
+    return Path(shutil.copytree(built, tmp_path / "home"))
+
+
+def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["distill", *args])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_layer_1_the_type_and_the_table_refuse_a_rejected_row(home):
+    with duckdb.connect(str(home / "data" / "warehouse.duckdb")) as conn:
+        with pytest.raises(duckdb.ConstraintException):
+            conn.execute(
+                "insert into export_sft select * replace ('rejected' as quality_score) from export_sft limit 1"
+            )
+        with pytest.raises(duckdb.ConstraintException):
+            conn.execute(
+                "insert into scored_runs select * replace ('maybe' as category) from scored_runs limit 1"
+            )
+
+
+def test_layer_2_the_model_drops_forced_categories_even_with_include_partial(home):
+    with duckdb.connect(str(home / "data" / "warehouse.duckdb")) as conn:
+        forced = conn.execute(
+            """update scored_runs set category = case when hash(run_id) % 2 = 0 then 'rejected'
+               else 'needs_human_review' end where category in ('accepted', 'partially_accepted')
+               returning run_id"""
+        ).fetchall()
+    assert forced
+    dbt.invoke(Home(home), ["build", "--select", "int_export_gates", "export_sft"], {"include_partial": True})
+    assert (home / SFT).read_text() == ""
+    compiled = next((home / "data" / ".dbt" / "target" / "compiled").rglob("export_sft.sql")).read_text()
+    assert "not in ('rejected', 'needs_human_review')" in compiled
+
+
+def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_the_file_is_moved_aside(home, monkeypatch, capsys):
+    real_invoke = dbt.invoke
+
+    def invoke_then_smuggle(*args, **kwargs):
+        nodes = real_invoke(*args, **kwargs)
+        sft = home / SFT
+        row = json.loads(sft.read_text().splitlines()[0])
+        row.update(id="sft_smuggled", quality_score="rejected")
+        with sft.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        return nodes
+
+    monkeypatch.setattr(dbt, "invoke", invoke_then_smuggle)
+    code, out, err = run_main(monkeypatch, capsys, "--home", str(home), "export-sft")
+    assert code == 1
+    assert "firewall" in err and "quality_score" in err and "moved aside" in err
+    assert err.strip().count("\n") == 0
+    assert not (home / SFT).exists()
+    aside = home / "exports/sft/instruction_response.firewall-breach.jsonl"
+    assert "sft_smuggled" in aside.read_text()
+
+
+def test_layer_3_strict_mode_refuses_a_partial_row_that_include_partial_would_admit(home, monkeypatch, capsys):
+    from distill import firewall
+    from distill.errors import DistillError
+
+    sft = home / SFT
+    row = json.loads(sft.read_text().splitlines()[0]) | {"id": "sft_partial", "quality_score": "partially_accepted"}
+    sft.write_text(sft.read_text() + json.dumps(row) + "\n")
+    assert firewall.validate_export(Home(home), "export_sft", include_partial=True) > 0
+    with pytest.raises(DistillError, match="partially_accepted"):
+        firewall.validate_export(Home(home), "export_sft", include_partial=False)
+
+
+def test_include_partial_admits_partial_runs_and_nothing_worse(home):
+    result = run_cli("export-sft", "--include-partial", home=home)
+    assert result.code == 0, result.stderr
+    rows = [json.loads(line) for line in (home / SFT).read_text().splitlines()]
+    assert {r["quality_score"] for r in rows} == {"accepted", "partially_accepted"}
+    result = run_cli("export-sft", home=home)
+    assert {json.loads(line)["quality_score"] for line in (home / SFT).read_text().splitlines()} == {"accepted"}
+
+
+def test_sft_has_no_duplicates_and_no_empty_texts(built):
+    assert query(built, """select count(*) from export_sft
+                            where trim(instruction) = '' or trim(response) = ''""") == [(0,)]
+    assert query(built, """select count(*) - count(distinct (lower(instruction), lower(response)))
+                            from export_sft""") == [(0,)]
+
+
+def test_every_export_is_sorted_by_id(built):
+    for path in ("exports/rag/playbooks.jsonl", SFT, "exports/preference/chosen_rejected.jsonl",
+                 "exports/quarantine/quarantined.jsonl"):
+        ids = [json.loads(line)["id"] for line in (built / path).read_text().splitlines()]
+        assert ids and ids == sorted(ids), path
+
+
+def test_no_quarantined_run_or_line_reaches_an_export(built):
+    # a quarantine row with run_ids holds those runs; one without holds its evidence lines
+    held_runs, held_lines = query(built, """
+        select count(*) filter (where len(provenance.run_ids) > 0),
+               count(*) filter (where len(provenance.run_ids) = 0 and len(provenance.evidence_ids) > 0)
+        from quarantine""")[0]
+    assert held_runs and held_lines
+    assert query(built, """
+        with held as (
+            select unnest(provenance.run_ids) as held_id from quarantine
+            union all
+            select unnest(provenance.evidence_ids) from quarantine where len(provenance.run_ids) = 0),
+        exported as (
+            select unnest(provenance.run_ids) as held_id from export_rag
+            union all select unnest(provenance.run_ids) from export_sft
+            union all select unnest(provenance.run_ids) from export_preference
+            union all select unnest(provenance.evidence_ids) from export_rag
+            union all select unnest(provenance.evidence_ids) from export_sft
+            union all select unnest(provenance.evidence_ids) from export_preference)
+        select count(*) from exported where held_id in (select held_id from held)""") == [(0,)]
+
+
+def test_an_empty_export_is_an_empty_file(tmp_path):
+    from conftest import write_streams
+
+    write_streams(tmp_path, {"task_outcomes": [{"run_id": "r1", "ts": "2026-04-01T00:00:00Z", "status": "failure"}]})
+    result = run_cli("run-all", home=tmp_path)
+    assert result.code == 0, result.stderr
+    for path in (SFT, "exports/preference/chosen_rejected.jsonl", "exports/rag/playbooks.jsonl"):
+        assert (tmp_path / path).read_bytes() == b"", path
+
+
+def test_project_dir_is_the_repository():
+    assert (PROJECT_DIR / "dbt_project.yml").exists()
