@@ -91,7 +91,7 @@
     map_from_entries(
         list_filter(
             map_entries({{ record }}::map(varchar, json)),
-            lambda entry: entry.key not in ('{{ fields | map(attribute=0) | join("', '") }}')
+            lambda entry: entry['key'] not in ('{{ fields | map(attribute=0) | join("', '") }}')
         )
     )::json
 {%- endmacro %}

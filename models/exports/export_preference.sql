@@ -42,9 +42,9 @@ capped as (
     -- a stable, spread-out choice: order pairs by a hash of their two run ids
     select * from pairs
     qualify row_number() over (
-        partition by prompt_fingerprint
-        order by sha256(chosen_run_id || chr(31) || rejected_run_id)
-    ) <= {{ var('preference_pairs_per_prompt') }}
+            partition by prompt_fingerprint
+            order by sha256(chosen_run_id || chr(31) || rejected_run_id)
+        ) <= {{ var('preference_pairs_per_prompt') }}
 ),
 
 final as (
@@ -57,8 +57,8 @@ final as (
         rejected_run_id,
         {
             'run_ids': [chosen_run_id, rejected_run_id],
-            'evidence_ids': list_concat(chosen_provenance.evidence_ids, rejected_provenance.evidence_ids),
-            'source_lines': list_concat(chosen_provenance.source_lines, rejected_provenance.source_lines)
+            'evidence_ids': list_concat(chosen_provenance['evidence_ids'], rejected_provenance['evidence_ids']),
+            'source_lines': list_concat(chosen_provenance['source_lines'], rejected_provenance['source_lines'])
         } as provenance
     from capped
 )

@@ -20,8 +20,8 @@ final as (
         instruction,
         body as response,
         [
-            {'role': 'user', 'content': instruction},
-            {'role': 'assistant', 'content': body}
+            { 'role': 'user', 'content': instruction },
+            { 'role': 'assistant', 'content': body }
         ] as messages,
         category as quality_score,
         model,

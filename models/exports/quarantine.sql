@@ -21,8 +21,10 @@ duplicate_lines as (
 bad_lines as (
     -- lines that are bad data (not blank, pending or of an unknown stream) are quarantined too
     select * from {{ ref('skipped_lines') }}
-    where reason in ('malformed_json', 'invalid_utf8', 'not_an_object', 'wrong_type', 'invalid_value',
-                     'missing_required', 'oversize')
+    where reason in (
+            'malformed_json', 'invalid_utf8', 'not_an_object', 'wrong_type', 'invalid_value',
+            'missing_required', 'oversize'
+        )
 ),
 
 held_candidates as (
@@ -71,6 +73,14 @@ held_bad_lines as (
     from bad_lines
 ),
 
+held as (
+    select * from held_candidates
+    union all
+    select * from held_lines
+    union all
+    select * from held_bad_lines
+),
+
 final as (
     select
         {{ make_id('q', ['stage', 'subject']) }} as id,
@@ -78,13 +88,7 @@ final as (
         reason,
         detail,
         provenance
-    from (
-        select * from held_candidates
-        union all
-        select * from held_lines
-        union all
-        select * from held_bad_lines
-    )
+    from held
 )
 
 select * from final

@@ -65,16 +65,16 @@ escalation_attempts as (
 
 escalation_rows as (
     select
-        escalation_id || ':' || attempt.attempt as run_id,
+        escalation_id || ':' || attempt['attempt'] as run_id,
         evidence_id,
         'escalations' as stream,
         recorded_at,
         source_file,
         line_offset,
-        attempt.model as model,
+        attempt['model'] as model,
         task as instruction,
-        attempt.output as response,
-        json_object('attempt', attempt.attempt, 'attempt_passed', attempt.passed) as signals
+        attempt['output'] as response,
+        json_object('attempt', attempt['attempt'], 'attempt_passed', attempt['passed']) as signals
     from escalation_attempts
 ),
 

@@ -5,7 +5,7 @@ with run_evidence as (
     select
         *,
         -- a total order within a run: ts, then source line order
-        {'recorded_at': recorded_at, 'source_file': source_file, 'line_offset': line_offset} as line_order
+        { 'recorded_at': recorded_at, 'source_file': source_file, 'line_offset': line_offset } as line_order
     from {{ ref('int_run_evidence') }}
 ),
 

@@ -31,7 +31,7 @@ signal_rules as (
         tool_exit_code != 0 as reject_tool_exit,
         gateway_status = 'error' as reject_gateway_error,
         response is not null and trim(response) = '' as reject_empty_response,
-        is_reverted as reject_patch_reverted,
+        coalesce(is_reverted, false) as reject_patch_reverted,
         fabricated_refs > 0 as reject_fabricated_refs,
         not escalation_passed as reject_escalation_failed,
 
@@ -41,7 +41,7 @@ signal_rules as (
         is_merged and not coalesce(is_reverted, false) as accept_patch_merged,
         audit_verdict = 'approve' and is_audit_grounded as accept_audit_grounded,
         feedback_rating = 'up' as accept_feedback_up,
-        escalation_passed as accept_escalation_passed,
+        escalation_passed is true as accept_escalation_passed,
 
         -- partial signals
         task_status = 'partial' as partial_task_partial,
@@ -108,15 +108,11 @@ final as (
 
         -- the decision
         decided.category,
-        list_filter(
-            [
-                {%- for rule in signal_rule_ids %}
-                    case when decided.{{ rule }} then '{{ rule }}' end,
-                {%- endfor %}
-                decided.deciding_rule
-            ],
-            lambda rule_id: rule_id is not null
-        ) as reasons,
+        -- the signal rules that hold, in rule order, then the deciding rule
+        {%- for rule in signal_rule_ids %}
+            case when decided.{{ rule }} then ['{{ rule }}'] else []::varchar[] end ||
+        {%- endfor %}
+        [decided.deciding_rule] as reasons,
         json_object(
             'human_decision', decided.human_decision,
             'task_status', decided.task_status,
