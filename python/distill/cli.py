@@ -52,10 +52,10 @@ def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
         out.print(f"scored {counts.scored:,} runs: {categories}")
     built = pipeline.STAGE_EXPORTS.get(stage, [])
     if built:
-        table = Table("export", "rows", "file", box=None, pad_edge=False)
+        table = Table("export", "rows", f"file (under {home.root})", box=None, pad_edge=False)
         for model in built:
             rows = counts.exports.get(model, sum(counts.quarantined.values()))
-            table.add_row(model, f"{rows:,}", str(home.export_file(model)))
+            table.add_row(model, f"{rows:,}", home.EXPORT_FILES[model])
         out.print(table)
     if "quarantine" in built and counts.quarantined:
         reasons = ", ".join(f"{r} {n:,}" for r, n in counts.quarantined.items())
