@@ -42,9 +42,9 @@ latest_playbooks as (
     select * from evidence
     where stream = 'playbooks' and not is_duplicate_copy
     qualify row_number() over (
-        partition by signals ->> 'playbook_id'
-        order by recorded_at desc, source_file desc, line_offset desc
-    ) = 1
+            partition by signals ->> 'playbook_id'
+            order by recorded_at desc, source_file desc, line_offset desc
+        ) = 1
 ),
 
 playbook_candidates as (
@@ -118,11 +118,11 @@ final as (
         case
             when first_failure = 'orphan_reference'
                 then 'run ' || candidate_id || ' has only reviews, feedback, tool, test or audit rows: '
-                || 'no call, outcome, patch, answer or escalation'
+                    || 'no call, outcome, patch, answer or escalation'
             when first_failure = 'empty_text' then 'instruction or text is empty'
             when first_failure = 'oversize'
                 then (length(instruction) + length(body)) || ' characters exceed max_export_chars ('
-                || {{ var('max_export_chars') }} || ')'
+                    || {{ var('max_export_chars') }} || ')'
             when first_failure = 'secret_detected' then 'matches secret pattern ' || secret_pattern
             when is_duplicate then 'same normalised instruction and text as another candidate'
         end as quarantine_detail,

@@ -3,7 +3,9 @@
 Problems a user can fix are DistillError: one line on stderr and exit code 1.
 """
 
+import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from distill import pipeline
+from distill import pipeline, progress
 from distill.errors import DistillError
 from distill.home import Home
 
@@ -66,10 +68,29 @@ def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
     out.print(f"warehouse: {home.warehouse}  (try: distill --home {home.root} sql \"select * from skipped_lines\")")
 
 
-def _run_stage(ctx: typer.Context, stage: str, include_partial: bool = False) -> None:
+def _run_stage(
+    ctx: typer.Context,
+    stage: str,
+    include_partial: bool = False,
+    recorded_at: datetime | None = None,
+    quiet: bool = False,
+) -> pipeline.RunResult:
     home: Home = ctx.obj
-    pipeline.build(home, stage, include_partial=include_partial)
-    _summary(home, stage, pipeline.counts(home))
+    with progress.NodeProgress(enabled=not quiet and out.is_terminal, console=out) as show:
+        result = pipeline.build(home, stage, include_partial=include_partial, recorded_at=recorded_at, on_node=show)
+    if not quiet:
+        _summary(home, stage, result.counts)
+    return result
+
+
+def _parse_recorded_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise DistillError(f"--recorded-at {value!r} is not an ISO-8601 timestamp (e.g. 2026-04-01T00:00:00Z)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 IncludePartial = Annotated[
@@ -78,9 +99,48 @@ IncludePartial = Annotated[
 
 
 @app.command("run-all")
-def run_all(ctx: typer.Context, include_partial: IncludePartial = False) -> None:
-    """The whole pipeline: evidence, scoring, every export and quarantine, with their tests."""
-    _run_stage(ctx, "run-all", include_partial)
+def run_all(
+    ctx: typer.Context,
+    include_partial: IncludePartial = False,
+    recorded_at: Annotated[
+        Optional[str],
+        typer.Option("--recorded-at", help="The run's logical time (ISO-8601); the same input and value give the same run_hash."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress and no summary; errors still print.")] = False,
+) -> None:
+    """The whole pipeline: evidence, scoring, every export and quarantine, with their tests; then
+    receipts, summary and drift in reports/<run_id>/."""
+    result = _run_stage(ctx, "run-all", include_partial, _parse_recorded_at(recorded_at), quiet)
+    if not quiet and result.summary is not None:
+        home: Home = ctx.obj
+        out.print(f"run {result.run_id}: run_hash {result.summary.run_hash}")
+        out.print(f"reports:   {home.reports / result.run_id}/{{summary,receipts,drift}}.json  (distill receipts --latest)")
+
+
+@app.command("receipts")
+def receipts_command(
+    ctx: typer.Context,
+    run_id: Annotated[Optional[str], typer.Option("--run-id", help="The run to show.")] = None,
+    latest: Annotated[bool, typer.Option("--latest", help="Show the latest run.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary, receipts and drift as JSON.")] = False,
+) -> None:
+    """A run's summary, stage receipts and drift against the previous run."""
+    from distill import receipts
+    from distill.report import print_run
+
+    if (run_id is None) == (not latest):
+        raise DistillError("give exactly one of --run-id ID or --latest")
+    report = receipts.load_run(ctx.obj, run_id)
+    if as_json:
+        payload = {
+            "run_id": report.run_id,
+            "summary": report.summary.model_dump(mode="json") if report.summary else None,
+            "receipts": [r.model_dump(mode="json") for r in report.receipts],
+            "drift": report.drift.model_dump(mode="json") if report.drift else None,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        print_run(out, report)
 
 
 @app.command("build-evidence")
@@ -133,18 +193,22 @@ def sql(ctx: typer.Context, query: Annotated[str, typer.Argument(help="A SQL que
 
 
 @app.command("trace")
-def trace(ctx: typer.Context, id: Annotated[str, typer.Argument(help="An evidence id (ev_...).")]) -> None:
+def trace(
+    ctx: typer.Context,
+    id: Annotated[str, typer.Argument(help="An export id (rag_, sft_, pref_, q_), a run id or an evidence id (ev_).")],
+) -> None:
     """Print the provenance chain of an id down to the raw source line; exit 1 if a link is broken."""
-    from distill.trace import trace_evidence
+    from distill.trace import trace as trace_chain
 
-    chain = trace_evidence(ctx.obj, id)
-    for depth, link in enumerate(chain.links):
-        mark = "ok " if link.ok else "BROKEN"
-        out.print(f"{'  ' * depth}{mark} {link.what}")
+    chain = trace_chain(ctx.obj, id)
+    for link in chain.links:
+        indent = "  " * link.depth
+        mark = "ok    " if link.ok else "BROKEN"
+        out.print(f"{indent}{mark} {link.what}", markup=False)
         for line in link.detail.splitlines():
-            out.print(f"{'  ' * depth}      {line}")
+            out.print(f"{indent}       {line}", markup=False)
     if not chain.ok:
-        raise DistillError(f"broken link in the chain of {id}: {chain.broken.what}")
+        raise DistillError(f"broken link in the chain of {id}: {chain.broken.what}: {chain.broken.detail.splitlines()[0]}")
 
 
 @app.command("generate")

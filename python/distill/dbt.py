@@ -4,6 +4,7 @@ dbt's own console log is silenced; failures come back as one DistillError naming
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,16 @@ def target_dir(home: Home) -> Path:
     return home.root / "data" / ".dbt"
 
 
-def invoke(home: Home, command: list[str], dbt_vars: dict[str, Any] | None = None) -> list[NodeResult]:
+# Called as each node starts and finishes: (event, node name, status).
+NodeListener = Callable[[str, str, str], None]
+
+
+def invoke(
+    home: Home,
+    command: list[str],
+    dbt_vars: dict[str, Any] | None = None,
+    on_node: NodeListener | None = None,
+) -> list[NodeResult]:
     """Run one dbt command; return its node results, or raise naming the first failure."""
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     all_vars = {"home": str(home.root), **(dbt_vars or {})}
@@ -42,7 +52,16 @@ def invoke(home: Home, command: list[str], dbt_vars: dict[str, Any] | None = Non
         "--vars", json.dumps(all_vars),
         "--log-level", "none",
     ]
-    outcome = dbtRunner().invoke(args)
+    callbacks = []
+    if on_node is not None:
+
+        def relay(event) -> None:
+            if event.info.name in ("NodeStart", "NodeFinished"):
+                info = event.data.node_info
+                on_node(event.info.name, info.node_name, info.node_status)
+
+        callbacks.append(relay)
+    outcome = dbtRunner(callbacks=callbacks).invoke(args)
     nodes = _node_results(outcome.result)
     failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
     if failed:

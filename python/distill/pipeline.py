@@ -1,10 +1,13 @@
-"""The pipeline's stages as dbt selections, the firewall after each export, and the counts a
-run reports when it ends."""
+"""The pipeline's stages as dbt selections, the firewall after each export, the counts a run
+reports, and for run-all the receipts, summary and drift of SPEC §8."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from distill import dbt, firewall
+from distill import dbt, firewall, receipts
+from distill.errors import DistillError
 from distill.home import Home
+from distill.schemas import RunSummary
 from distill.warehouse import connect
 
 # Each stage is a dbt selection; `+` pulls in what the stage needs. dbt builds seeds, models
@@ -19,13 +22,21 @@ STAGES = {
     "run-all": ["*"],
 }
 
-# The exports each stage writes, validated again after dbt has written them.
+# The exports each command writes, validated again after dbt has written them.
 STAGE_EXPORTS = {
     "export-rag": ["export_rag"],
     "export-sft": ["export_sft"],
     "export-preference": ["export_preference"],
     "export-all": ["export_rag", "export_sft", "export_preference", "quarantine"],
     "run-all": ["export_rag", "export_sft", "export_preference", "quarantine"],
+}
+
+# The receipt stage of each export model.
+EXPORT_STAGE = {
+    "export_rag": "export-rag",
+    "export_sft": "export-sft",
+    "export_preference": "export-preference",
+    "quarantine": "quarantine",
 }
 
 
@@ -45,16 +56,105 @@ class RunCounts:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
+    def summary_counts(self) -> dict[str, int]:
+        return {
+            "source_lines": self.source_lines,
+            "evidence": self.evidence,
+            "skipped": self.skipped_total,
+            "pending": self.pending,
+            "scored": self.scored or 0,
+            "rag": self.exports.get("export_rag", 0),
+            "sft": self.exports.get("export_sft", 0),
+            "preference": self.exports.get("export_preference", 0),
+            "quarantined": sum(self.quarantined.values()),
+        }
 
-def build(home: Home, stage: str, include_partial: bool = False) -> list[dbt.NodeResult]:
-    """Run one stage (and what it needs), then re-read and validate what it exported."""
+
+@dataclass(frozen=True)
+class RunResult:
+    stage: str
+    counts: RunCounts
+    run_id: str | None = None  # run-all only
+    summary: RunSummary | None = None
+
+
+def build(
+    home: Home,
+    stage: str,
+    include_partial: bool = False,
+    recorded_at: datetime | None = None,
+    on_node: dbt.NodeListener | None = None,
+) -> RunResult:
+    """Run one stage (and what it needs), re-read and validate what it exported; for run-all,
+    write reports/<run_id>/ (receipts even when a stage fails) and return the summary."""
     home.require_sources()
     home.make_output_dirs()
+    started_at = receipts.now_utc()
     selection = [] if STAGES[stage] == ["*"] else ["--select", *STAGES[stage]]
-    nodes = dbt.invoke(home, ["build", *selection], {"include_partial": include_partial})
-    for model in STAGE_EXPORTS.get(stage, []):
-        firewall.validate_export(home, model, include_partial)
-    return nodes
+    error: DistillError | None = None
+    failures: dict[str, str] = {}
+    breaches = 0
+    try:
+        dbt.invoke(home, ["build", *selection], {"include_partial": include_partial}, on_node=on_node)
+        for model in STAGE_EXPORTS.get(stage, []):
+            try:
+                firewall.validate_export(home, model, include_partial)
+            except DistillError as exc:
+                failures[EXPORT_STAGE[model]] = str(exc)
+                breaches += 1
+                raise
+    except DistillError as exc:
+        error = exc
+    if stage != "run-all":
+        if error:
+            raise error
+        return RunResult(stage, counts(home))
+    return _report(home, started_at, recorded_at or started_at, error, failures, breaches, include_partial)
+
+
+def _report(
+    home: Home,
+    started_at: datetime,
+    recorded_at: datetime,
+    error: DistillError | None,
+    failures: dict[str, str],
+    breaches: int,
+    include_partial: bool,
+) -> RunResult:
+    run_id = receipts.new_run_id(started_at)
+    run_dir = home.reports / run_id
+    stage_counts, run_counts = None, None
+    if error is None:
+        with connect(home) as conn:
+            stage_counts = receipts.stage_counts(conn, include_partial)
+        run_counts = counts(home)
+    nodes = receipts.node_runs(dbt.target_dir(home) / "target")
+    stage_receipts = receipts.build_receipts(
+        home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES)
+    )
+    receipts.write_json(run_dir / "receipts.json", [r.model_dump(mode="json") for r in stage_receipts])
+    previous = receipts.latest_summary(home, before=run_id)
+    summary = None
+    if run_counts is not None:
+        outputs = [out for r in stage_receipts for out in r.outputs]
+        summary = RunSummary(
+            run_id=run_id,
+            recorded_at=recorded_at,
+            git_head=receipts.git_head(),
+            counts=run_counts.summary_counts(),
+            categories=run_counts.categories,
+            run_hash=receipts.run_hash(outputs),
+        )
+        receipts.write_json(run_dir / "summary.json", summary.model_dump(mode="json"))
+        report = receipts.drift(summary, previous, breaches)
+        receipts.write_json(run_dir / "drift.json", report.model_dump(mode="json"))
+    elif breaches and previous is not None:
+        # a firewall breach is an alert in its own right, even without a summary
+        failed = previous.model_copy(update={"run_id": run_id})
+        receipts.write_json(run_dir / "drift.json", receipts.drift(failed, previous, breaches).model_dump(mode="json"))
+    if error is not None:
+        raise DistillError(f"{error} (receipts: {home.relative(run_dir / 'receipts.json')})")
+    return RunResult("run-all", run_counts, run_id, summary)
 
 
 def _table_exists(conn, name: str) -> bool:

@@ -1,24 +1,29 @@
-"""The provenance chain of an id, down to the raw source line, checking every link (SPEC §4)."""
+"""The provenance chain of any id (export row, scored run, evidence) down to the raw source
+line, checking every link on the way (SPEC §4)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from distill.canonical import sig_hash
 from distill.errors import DistillError
 from distill.home import Home
 from distill.warehouse import connect
 
+# Export id prefixes and the tables that hold them.
+EXPORT_TABLES = {"rag_": "export_rag", "sft_": "export_sft", "pref_": "export_preference", "q_": "quarantine"}
+
 
 @dataclass(frozen=True)
 class Link:
+    depth: int
     what: str  # e.g. "evidence ev_...", "source line data/_kb/x.jsonl:3"
     detail: str
     ok: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class Chain:
     id: str
-    links: list[Link]
+    links: list[Link] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -31,52 +36,89 @@ class Chain:
 
 def read_source_line(home: Home, source_file: str, byte_offset: int, line_bytes: int) -> bytes | None:
     """The raw bytes of one line as the file holds them now; None if the file is gone or short."""
-    path = home.root / source_file
     try:
-        with path.open("rb") as handle:
+        with (home.root / source_file).open("rb") as handle:
             handle.seek(byte_offset)
             data = handle.read(line_bytes + 1)
     except OSError:
         return None
-    if len(data) < line_bytes:
+    if len(data) < line_bytes or (len(data) > line_bytes and data[line_bytes:] != b"\n"):
         return None
     return data[:line_bytes]
 
 
-def trace_evidence(home: Home, evidence_id: str) -> Chain:
-    with connect(home) as conn:
-        row = conn.execute(
-            """
-            select e.evidence_id, e.stream, e.run_id, e.source_file, e.line_offset, e.sig_hash,
-                   l.byte_offset, l.line_bytes
-            from evidence as e
-            left join stg_source_lines as l using (source_file, line_offset)
-            where e.evidence_id = ?
-            """,
-            [evidence_id],
-        ).fetchone()
+def _evidence(conn, home: Home, chain: Chain, evidence_id: str, depth: int) -> None:
+    row = conn.execute(
+        """
+        select e.stream, e.run_id, e.source_file, e.line_offset, e.sig_hash, l.byte_offset, l.line_bytes
+        from evidence as e
+        left join stg_source_lines as l using (source_file, line_offset)
+        where e.evidence_id = ?
+        """,
+        [evidence_id],
+    ).fetchone()
     if row is None:
-        raise DistillError(f"no evidence, scored run or export row has id {evidence_id!r}")
-    _, stream, run_id, source_file, line_offset, expected_hash, byte_offset, line_bytes = row
-    links = [Link(f"evidence {evidence_id}", f"stream {stream}, run {run_id or '-'}", True)]
-    where = f"{source_file}:{line_offset}"
+        chain.links.append(Link(depth, f"evidence {evidence_id}", "missing from the evidence table", False))
+        return
+    stream, run_id, source_file, line_offset, expected, byte_offset, line_bytes = row
+    chain.links.append(Link(depth, f"evidence {evidence_id}", f"stream {stream}, run {run_id or '-'}", True))
+    where = f"source line {source_file}:{line_offset}"
     raw = None if byte_offset is None else read_source_line(home, source_file, byte_offset, line_bytes)
     if raw is None:
-        links.append(Link(f"source line {where}", "missing: the file or the line is gone", False))
-        return Chain(evidence_id, links)
+        chain.links.append(Link(depth + 1, where, "missing: the file or the line is gone", False))
+        return
     text = raw.decode("utf-8", errors="replace").rstrip("\r")
     try:
-        actual_hash = sig_hash(text)
+        actual = sig_hash(text)
     except ValueError:
-        actual_hash = None
-    if actual_hash != expected_hash:
-        links.append(
-            Link(
-                f"source line {where}",
-                f"changed since it was read: sig_hash {actual_hash} != recorded {expected_hash}\n{text}",
-                False,
-            )
-        )
+        actual = None
+    if actual != expected:
+        detail = f"changed since it was read: sig_hash {actual} != recorded {expected}\n{text}"
+        chain.links.append(Link(depth + 1, where, detail, False))
     else:
-        links.append(Link(f"source line {where}", text, True))
-    return Chain(evidence_id, links)
+        chain.links.append(Link(depth + 1, where, text, True))
+
+
+def _run(conn, home: Home, chain: Chain, run_id: str, depth: int) -> None:
+    row = conn.execute(
+        "select category, reasons[-1], evidence_ids from scored_runs where run_id = ?", [run_id]
+    ).fetchone()
+    if row is None:
+        chain.links.append(Link(depth, f"run {run_id}", "missing from scored_runs", False))
+        return
+    category, rule, evidence_ids = row
+    chain.links.append(Link(depth, f"run {run_id}", f"{category} by {rule}", True))
+    for evidence_id in evidence_ids:
+        _evidence(conn, home, chain, evidence_id, depth + 1)
+
+
+def trace(home: Home, id: str) -> Chain:
+    chain = Chain(id)
+    with connect(home) as conn:
+        table = next((t for prefix, t in EXPORT_TABLES.items() if id.startswith(prefix)), None)
+        if table is not None:
+            row = conn.execute(f"select provenance from {table} where id = ?", [id]).fetchone()
+            if row is None:
+                raise DistillError(f"no row of {table} has id {id!r}")
+            provenance = row[0]
+            file = home.EXPORT_FILES[table]
+            chain.links.append(Link(0, f"{table} {id}", f"in {file}", True))
+            if provenance["run_ids"]:
+                for run_id in provenance["run_ids"]:
+                    _run(conn, home, chain, run_id, 1)
+            else:
+                for evidence_id in provenance["evidence_ids"]:
+                    _evidence(conn, home, chain, evidence_id, 1)
+                if not provenance["evidence_ids"]:
+                    # a bad source line that never became evidence
+                    for line in provenance["source_lines"]:
+                        chain.links.append(Link(1, f"source line {line}", "skipped: see skipped_lines", True))
+        elif id.startswith("ev_"):
+            if conn.execute("select count(*) from evidence where evidence_id = ?", [id]).fetchone()[0] == 0:
+                raise DistillError(f"no evidence, scored run or export row has id {id!r}")
+            _evidence(conn, home, chain, id, 0)
+        elif conn.execute("select count(*) from scored_runs where run_id = ?", [id]).fetchone()[0]:
+            _run(conn, home, chain, id, 0)
+        else:
+            raise DistillError(f"no evidence, scored run or export row has id {id!r}")
+    return chain

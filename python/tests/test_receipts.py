@@ -1,0 +1,211 @@
+"""Receipts, summaries, drift, determinism and tracing (SPEC §4, §8)."""
+
+import hashlib
+import json
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from distill import cli, dbt
+from distill.home import Home
+from distill.receipts import NodeRun, build_receipts, change_severity, drift, run_hash, output_files, stage_files
+from distill.schemas import DriftReport, RunSummary, StageReceipt
+
+RECORDED_AT = "2026-04-30T00:00:00Z"
+
+
+def data_outputs(home: Path) -> dict[str, str]:
+    """Every data output file and its sha256."""
+    files = [*home.glob("data/evidence/*/*.parquet"), *home.glob("data/scored-runs/*/*.parquet"),
+             *home.glob("exports/*/*.jsonl")]
+    return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
+
+
+def run_dirs(home: Path) -> list[Path]:
+    return sorted(p for p in (home / "reports").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def twice(tmp_path_factory) -> Path:
+    """A home run twice with the same --recorded-at; the data outputs of the first kept aside."""
+    home = tmp_path_factory.mktemp("receipts")
+    assert run_cli("generate", "--lines", "700", "--seed", "31", home=home).code == 0
+    first = run_cli("run-all", "--recorded-at", RECORDED_AT, home=home)
+    assert first.code == 0, first.stderr
+    (home / "first-outputs.json").write_text(json.dumps(data_outputs(home)))
+    second = run_cli("run-all", "--recorded-at", RECORDED_AT, "--quiet", home=home)
+    assert second.code == 0, second.stderr
+    assert second.stdout == ""
+    return home
+
+
+def test_run_all_writes_receipts_summary_and_drift(twice):
+    run_dir = run_dirs(twice)[-1]
+    receipts = [StageReceipt.model_validate(r) for r in json.loads((run_dir / "receipts.json").read_text())]
+    assert [r.stage for r in receipts] == ["materialize", "score", "export-rag", "export-sft", "export-preference",
+                                           "quarantine"]
+    assert all(r.status == "success" and r.outputs and r.rows_out > 0 for r in receipts)
+    materialize = receipts[0]
+    assert materialize.rows_in == materialize.rows_out + materialize.rows_skipped
+    for r in receipts:
+        for out in r.outputs:
+            assert hashlib.sha256((twice / out.path).read_bytes()).hexdigest() == out.sha256
+    summary = RunSummary.model_validate_json((run_dir / "summary.json").read_text())
+    assert summary.recorded_at == datetime(2026, 4, 30, tzinfo=timezone.utc)
+    assert summary.run_hash == run_hash([o for r in receipts for o in r.outputs])
+    assert sum(summary.categories.values()) == summary.counts["scored"]
+    report = DriftReport.model_validate_json((run_dir / "drift.json").read_text())
+    assert report.previous_run_id == run_dirs(twice)[0].name and report.severity == "ok"
+
+
+def test_same_input_and_recorded_at_give_identical_outputs_and_run_hash(twice):
+    assert json.loads((twice / "first-outputs.json").read_text()) == data_outputs(twice)
+    hashes = {json.loads((d / "summary.json").read_text())["run_hash"] for d in run_dirs(twice)}
+    assert len(hashes) == 1
+
+
+def test_no_wall_clock_time_leaks_into_data_outputs(twice):
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    for path in data_outputs(twice):
+        assert today.encode() not in (twice / path).read_bytes(), path
+
+
+def test_a_changed_input_line_moves_the_run_hash(twice, tmp_path):
+    home = Path(shutil.copytree(twice, tmp_path / "home"))
+    path = home / "data/_kb/task_outcomes.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[0] = lines[0].replace('"status": "success"', '"status": "failure"').replace('"status": "partial"', '"status": "failure"')
+    lines[0] = lines[0].replace('"task": "', '"task": "Urgent: ', 1)
+    path.write_text("".join(lines))
+    assert run_cli("run-all", "--recorded-at", RECORDED_AT, "--quiet", home=home).code == 0
+    hashes = [json.loads((d / "summary.json").read_text())["run_hash"] for d in run_dirs(home)]
+    assert hashes[-1] != hashes[0]
+
+
+def test_receipts_latest_prints_summary_receipts_and_drift(twice):
+    result = run_cli("receipts", "--latest", home=twice)
+    assert result.code == 0, result.stderr
+    for text in ("run_hash", "receipts", "materialize", "drift against", "firewall_breaches"):
+        assert text in result.stdout
+
+
+def test_receipts_by_run_id_as_json(twice):
+    first = run_dirs(twice)[0].name
+    result = run_cli("receipts", "--run-id", first, "--json", home=twice)
+    payload = json.loads(result.stdout)
+    assert payload["run_id"] == first and payload["drift"]["previous_run_id"] is None
+    assert len(payload["receipts"]) == 6
+
+
+@pytest.mark.parametrize("args", [["--run-id", "nope"], [], ["--latest", "--run-id", "x"]])
+def test_receipts_bad_arguments_are_one_line(twice, args):
+    result = run_cli("receipts", *args, home=twice)
+    assert result.code == 1 and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "severity"),
+    [(100, 119, "ok"), (100, 81, "ok"), (100, 121, "warn"), (100, 79, "warn"), (100, 149, "warn"),
+     (100, 51, "warn"), (100, 151, "alert"), (100, 49, "alert"), (0, 0, "ok"), (0, 5, "alert"), (None, 5, "ok")],
+)
+def test_drift_severity_at_the_thresholds(old, new, severity):
+    assert change_severity(old, new)[1] == severity
+
+
+def summary(run_id: str, sft: int) -> RunSummary:
+    return RunSummary(run_id=run_id, recorded_at=datetime(2026, 4, 1, tzinfo=timezone.utc), git_head=None,
+                      counts={"evidence": 100, "sft": sft}, categories={"accepted": 10}, run_hash="0" * 64)
+
+
+def test_drift_reports_each_metric_and_the_worst_severity():
+    report = drift(summary("b", 121), summary("a", 100), firewall_breaches=0)
+    by_metric = {m.metric: m for m in report.metrics}
+    assert by_metric["sft"].change_pct == 21.0 and by_metric["sft"].severity == "warn"
+    assert by_metric["evidence"].severity == "ok"
+    assert report.severity == "warn" and report.previous_run_id == "a"
+
+
+def test_a_firewall_breach_is_an_alert_whatever_the_counts():
+    report = drift(summary("b", 100), summary("a", 100), firewall_breaches=1)
+    assert report.severity == "alert"
+    assert {m.metric: m.severity for m in report.metrics}["firewall_breaches"] == "alert"
+
+
+def test_a_failed_dbt_node_gives_a_failed_receipt_with_its_error(tmp_path):
+    home = Home(tmp_path)
+    now = datetime(2026, 4, 1, tzinfo=timezone.utc)
+    nodes = [
+        NodeRun("model.distill.evidence", "materialize", "success", now, now, "OK"),
+        NodeRun("model.distill.scored_runs", "score", "error", now, now, "Binder Error: no column x"),
+        NodeRun("model.distill.export_sft", "export-sft", "skipped", None, None, None),
+    ]
+    receipts = {r.stage: r for r in build_receipts(home, nodes, None, now, now, {}, {"materialize", "score", "export-sft"})}
+    assert receipts["score"].status == "failed" and receipts["score"].error == "Binder Error: no column x"
+    assert receipts["export-sft"].status == "skipped"
+
+
+def test_a_firewall_failure_still_writes_receipts_and_an_alert(twice, tmp_path, monkeypatch, capsys):
+    home = Path(shutil.copytree(twice, tmp_path / "home"))
+    real_invoke = dbt.invoke
+
+    def invoke_then_smuggle(*args, **kwargs):
+        nodes = real_invoke(*args, **kwargs)
+        sft = home / "exports/sft/instruction_response.jsonl"
+        row = json.loads(sft.read_text().splitlines()[0]) | {"id": "sft_x", "quality_score": "needs_human_review"}
+        sft.write_text(sft.read_text() + json.dumps(row) + "\n")
+        return nodes
+
+    monkeypatch.setattr(dbt, "invoke", invoke_then_smuggle)
+    monkeypatch.setattr(sys, "argv", ["distill", "--home", str(home), "run-all", "--quiet"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "firewall" in err and "receipts.json" in err
+    run_dir = run_dirs(home)[-1]
+    receipts = {r["stage"]: r for r in json.loads((run_dir / "receipts.json").read_text())}
+    assert receipts["export-sft"]["status"] == "failed" and "firewall" in receipts["export-sft"]["error"]
+    assert receipts["materialize"]["status"] == "success"
+    assert not (run_dir / "summary.json").exists()
+    assert json.loads((run_dir / "drift.json").read_text())["severity"] == "alert"
+
+
+def first_id(home: Path, export: str) -> str:
+    return json.loads((home / export).read_text().splitlines()[0])["id"]
+
+
+@pytest.mark.parametrize("export", ["exports/sft/instruction_response.jsonl", "exports/rag/playbooks.jsonl",
+                                    "exports/preference/chosen_rejected.jsonl", "exports/quarantine/quarantined.jsonl"])
+def test_trace_an_export_row_down_to_its_source_lines(twice, export):
+    result = run_cli("trace", first_id(twice, export), home=twice)
+    assert result.code == 0, result.stderr
+    assert "source line data/_kb/" in result.stdout and "BROKEN" not in result.stdout
+
+
+def test_trace_a_run_id(twice):
+    run_id = json.loads((twice / "exports/sft/instruction_response.jsonl").read_text().splitlines()[0])["provenance"]["run_ids"][0]
+    result = run_cli("trace", run_id, home=twice)
+    assert result.code == 0 and f"run {run_id}" in result.stdout
+
+
+def test_trace_names_the_broken_link_when_a_source_line_is_deleted(twice, tmp_path):
+    home = Path(shutil.copytree(twice, tmp_path / "home"))
+    row = json.loads((home / "exports/sft/instruction_response.jsonl").read_text().splitlines()[0])
+    source_file, line = row["provenance"]["source_lines"][0].rsplit(":", 1)
+    lines = (home / source_file).read_bytes().split(b"\n")
+    del lines[int(line)]
+    (home / source_file).write_bytes(b"\n".join(lines))
+    result = run_cli("trace", row["id"], home=home)
+    assert result.code == 1
+    assert f"source line {source_file}:{line}" in result.stderr and "BROKEN" in result.stdout
+
+
+def test_output_files_hash_what_is_on_disk(twice):
+    home = Home(twice)
+    files = output_files(home, stage_files(home)["export-sft"])
+    assert files[0].path == "exports/sft/instruction_response.jsonl"
+    assert files[0].sha256 == hashlib.sha256((twice / files[0].path).read_bytes()).hexdigest()
