@@ -211,6 +211,40 @@ def trace(
         raise DistillError(f"broken link in the chain of {id}: {chain.broken.what}: {chain.broken.detail.splitlines()[0]}")
 
 
+@app.command("acceptance")
+def acceptance_command(ctx: typer.Context) -> None:
+    """The acceptance gate: build the fixture in a temporary home and check the 22 invariants;
+    write reports/acceptance.md. The temporary home is kept on failure, removed on pass."""
+    import shutil
+    import time
+
+    from distill import acceptance
+
+    home: Home = ctx.obj
+    started = time.monotonic()
+    workdir = acceptance.new_workdir()
+    with progress.NodeProgress(enabled=out.is_terminal, console=out):
+        result = acceptance.run_acceptance(workdir)
+    wall = time.monotonic() - started
+    for number, text in acceptance.INVARIANTS.items():
+        verdict = result.verdicts[number]
+        mark = "[green]pass[/green]" if verdict.passed else "[bold red]FAIL[/bold red]"
+        out.print(f"{mark} {number:>2}. {text}")
+        if verdict.detail:
+            out.print(f"         {verdict.detail}", markup=False)
+    report = home.reports / "acceptance.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(acceptance.report_markdown(result, wall))
+    passed = sum(v.passed for v in result.verdicts.values())
+    out.print(f"{passed}/{len(acceptance.INVARIANTS)} invariants hold ({wall:.1f} s); report: {report}")
+    if not result.passed:
+        raise DistillError(
+            f"acceptance failed on invariant(s) {', '.join(map(str, result.failed))}; "
+            f"the fixture home is kept at {workdir}"
+        )
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 @app.command("generate")
 def generate(
     ctx: typer.Context,

@@ -23,6 +23,7 @@ class NodeResult:
     message: str | None
     execution_time: float
     rows_affected: int | None
+    failures: int | None = None  # failing rows, for tests
 
 
 def target_dir(home: Home) -> Path:
@@ -39,8 +40,9 @@ def invoke(
     command: list[str],
     dbt_vars: dict[str, Any] | None = None,
     on_node: NodeListener | None = None,
+    check: bool = True,
 ) -> list[NodeResult]:
-    """Run one dbt command; return its node results, or raise naming the first failure."""
+    """Run one dbt command; return its node results, or (with check) raise naming the first failure."""
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     all_vars = {"home": str(home.root), **(dbt_vars or {})}
     args = [
@@ -63,6 +65,8 @@ def invoke(
         callbacks.append(relay)
     outcome = dbtRunner(callbacks=callbacks).invoke(args)
     nodes = _node_results(outcome.result)
+    if not check and nodes:
+        return nodes
     failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
     if failed:
         first = failed[0]
@@ -90,6 +94,7 @@ def _node_results(result: Any) -> list[NodeResult]:
                 message=item.message,
                 execution_time=item.execution_time,
                 rows_affected=adapter.get("rows_affected"),
+                failures=getattr(item, "failures", None),
             )
         )
     return nodes

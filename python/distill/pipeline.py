@@ -84,6 +84,8 @@ def build(
     include_partial: bool = False,
     recorded_at: datetime | None = None,
     on_node: dbt.NodeListener | None = None,
+    dbt_vars: dict | None = None,
+    exclude: list[str] | None = None,
 ) -> RunResult:
     """Run one stage (and what it needs), re-read and validate what it exported; for run-all,
     write reports/<run_id>/ (receipts even when a stage fails) and return the summary."""
@@ -91,11 +93,14 @@ def build(
     home.make_output_dirs()
     started_at = receipts.now_utc()
     selection = [] if STAGES[stage] == ["*"] else ["--select", *STAGES[stage]]
+    if exclude:
+        selection += ["--exclude", *exclude]
     error: DistillError | None = None
     failures: dict[str, str] = {}
     breaches = 0
     try:
-        dbt.invoke(home, ["build", *selection], {"include_partial": include_partial}, on_node=on_node)
+        all_vars = {"include_partial": include_partial, **(dbt_vars or {})}
+        dbt.invoke(home, ["build", *selection], all_vars, on_node=on_node)
         for model in STAGE_EXPORTS.get(stage, []):
             try:
                 firewall.validate_export(home, model, include_partial)

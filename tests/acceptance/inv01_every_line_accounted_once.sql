@@ -1,4 +1,5 @@
--- SPEC §9.1: every physical line is evidence or a skip, exactly once. Returns the lines that are not.
+-- Invariant 1: every physical line of every source file is accounted for exactly once,
+-- as evidence or as a skip (with reason and line number). Returns the lines that are not.
 
 with source_lines as (
     select

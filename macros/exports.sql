@@ -1,0 +1,44 @@
+{% macro export_path(model) -%}
+    {#- Where each export is written, relative to the home (SPEC §2). -#}
+    {%- set paths = {
+        'export_rag': 'exports/rag/playbooks.jsonl',
+        'export_sft': 'exports/sft/instruction_response.jsonl',
+        'export_preference': 'exports/preference/chosen_rejected.jsonl',
+        'quarantine': 'exports/quarantine/quarantined.jsonl',
+    } -%}
+    {{- return(paths[model]) -}}
+{%- endmacro %}
+
+{% macro write_jsonl(order_by='id') -%}
+    {#- Post-hook: write the model to its export file as JSON Lines, sorted, one object a row.
+        COPY of zero rows writes an empty file (unlike dbt-duckdb's external materialization). -#}
+    copy (
+        select * from {{ this }}
+        order by {{ order_by }}
+    ) to '{{ home_path() }}/{{ export_path(this.name) }}' (format json)
+{%- endmacro %}
+
+{% macro export_rows(model) -%}
+    {#- The export file as it lies on disk, typed: what the acceptance gate checks is what ships. -#}
+    {%- set provenance = "STRUCT(run_ids VARCHAR[], evidence_ids VARCHAR[], source_lines VARCHAR[])" -%}
+    {%- set columns = {
+        'export_rag': {'id': 'VARCHAR', 'title': 'VARCHAR', 'text': 'VARCHAR', 'source_kind': 'VARCHAR',
+                       'category': 'VARCHAR', 'tags': 'VARCHAR[]', 'provenance': provenance},
+        'export_sft': {'id': 'VARCHAR', 'instruction': 'VARCHAR', 'response': 'VARCHAR',
+                       'messages': 'STRUCT(role VARCHAR, content VARCHAR)[]', 'quality_score': 'VARCHAR',
+                       'model': 'VARCHAR', 'provenance': provenance},
+        'export_preference': {'id': 'VARCHAR', 'prompt': 'VARCHAR', 'chosen': 'VARCHAR', 'rejected': 'VARCHAR',
+                              'chosen_run_id': 'VARCHAR', 'rejected_run_id': 'VARCHAR', 'provenance': provenance},
+        'quarantine': {'id': 'VARCHAR', 'stage': 'VARCHAR', 'reason': 'VARCHAR', 'detail': 'VARCHAR',
+                       'provenance': provenance},
+    }[model] -%}
+    read_json(
+        '{{ home_path() }}/{{ export_path(model) }}',
+        format = 'newline_delimited',
+        columns = {
+            {%- for name, type in columns.items() %}
+            {{ name }}: '{{ type }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        }
+    )
+{%- endmacro %}

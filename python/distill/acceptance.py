@@ -1,0 +1,162 @@
+"""The acceptance gate (SPEC §9): build the hand-written fixture in a temporary home, check the
+22 invariants (21 dbt tests tagged `acceptance`, and one run_hash for two runs), report.
+"""
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from distill import dbt, pipeline
+from distill.errors import DistillError
+from distill.home import PROJECT_DIR, Home
+
+FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "acceptance"
+
+# The fixture is small: a 5 KB line is oversize there, a 2,500-character answer too long to export.
+FIXTURE_VARS = {"max_line_bytes": 4096, "max_export_chars": 2000, "acceptance_fixture": True}
+RECORDED_AT = datetime(2026, 4, 30, tzinfo=timezone.utc)
+
+INVARIANTS = {
+    1: "Every physical line of every source file is accounted for exactly once",
+    2: "Evidence ids are unique",
+    3: "Every evidence row has source_file, line_offset, sig_hash, recorded_at",
+    4: "sig_hash recomputes from the source line",
+    5: "Evidence partitions match recorded_at's day",
+    6: "Every run has exactly one scored row",
+    7: "Every category is one of the four",
+    8: "Every fixture run gets its expected category (and every export its expected count)",
+    9: "Every scored run lists at least one fired rule",
+    10: "SFT holds no rejected or needs_human_review row",
+    11: "SFT instructions and responses are non-empty",
+    12: "SFT has no exact duplicates",
+    13: "Every RAG row is grounded in existing evidence",
+    14: "RAG holds no rejected or needs_human_review run",
+    15: "Preference has no self-pairs",
+    16: "Preference has no identical chosen/rejected texts",
+    17: "Every preference pair is accepted-over-rejected on the same prompt fingerprint",
+    18: "Every export row's provenance resolves to a source line",
+    19: "No quarantined row appears in any export",
+    20: "Every quarantine row has a reason from the fixed set",
+    21: "No exported text matches a secret pattern",
+    22: "Two runs with the same recorded_at produce the same run_hash",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    number: int
+    passed: bool
+    detail: str = ""  # failing row ids, or why it could not be checked
+
+
+@dataclass
+class Acceptance:
+    home: Path
+    verdicts: dict[int, Verdict] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return len(self.verdicts) == len(INVARIANTS) and all(v.passed for v in self.verdicts.values())
+
+    @property
+    def failed(self) -> list[int]:
+        return sorted(n for n, v in self.verdicts.items() if not v.passed)
+
+
+def prepare(target: Path) -> Home:
+    """A fresh copy of the fixture at `target`."""
+    shutil.copytree(FIXTURE, target, dirs_exist_ok=True)
+    return Home(target.resolve())
+
+
+def build(home: Home) -> pipeline.RunResult:
+    """run-all on the fixture, its invariants left for `check_invariants`."""
+    return pipeline.build(
+        home, "run-all", recorded_at=RECORDED_AT, dbt_vars=FIXTURE_VARS, exclude=["tag:acceptance"]
+    )
+
+
+def _failing_ids(home: Home, test_name: str, limit: int = 5) -> str:
+    """The first column of the rows a failing test stored, as a short list."""
+    try:
+        with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+            rows = conn.execute(
+                f'select * from main_acceptance_failures."{test_name}" limit {limit + 1}'
+            ).fetchall()
+    except duckdb.Error:
+        return ""
+    shown = ", ".join(str(row[0]) for row in rows[:limit])
+    return shown + (", ..." if len(rows) > limit else "")
+
+
+def check_invariants(home: Home) -> dict[int, Verdict]:
+    """Invariants 1-21: the dbt tests tagged acceptance, run against what the home holds now."""
+    nodes = dbt.invoke(home, ["test", "--select", "tag:acceptance"], FIXTURE_VARS, check=False)
+    verdicts = {}
+    for number in range(1, 22):
+        prefix = f"inv{number:02d}_"
+        node = next((n for n in nodes if n.name.startswith(prefix)), None)
+        if node is None:
+            verdicts[number] = Verdict(number, False, "the test did not run")
+        elif node.status == "pass":
+            verdicts[number] = Verdict(number, True)
+        else:
+            failing = node.failures or 0
+            ids = _failing_ids(home, node.name)
+            detail = f"{failing} failing row(s): {ids}" if ids else " ".join((node.message or node.status).split())
+            verdicts[number] = Verdict(number, False, detail)
+    return verdicts
+
+
+def check_determinism(home: Home, first_hash: str, between: Callable[[Home], None] | None = None) -> Verdict:
+    """Invariant 22: a second run with the same recorded_at gives the same run_hash."""
+    if between is not None:
+        between(home)
+    second = build(home)
+    if second.summary.run_hash == first_hash:
+        return Verdict(22, True)
+    return Verdict(22, False, f"run_hash {first_hash[:12]}... then {second.summary.run_hash[:12]}...")
+
+
+def run_acceptance(workdir: Path, between: Callable[[Home], None] | None = None) -> Acceptance:
+    home = prepare(workdir)
+    result = Acceptance(home.root)
+    try:
+        first = build(home)
+    except DistillError as exc:
+        for number in INVARIANTS:
+            result.verdicts[number] = Verdict(number, False, f"the fixture did not build: {exc}")
+        return result
+    result.verdicts.update(check_invariants(home))
+    try:
+        result.verdicts[22] = check_determinism(home, first.summary.run_hash, between)
+    except DistillError as exc:
+        result.verdicts[22] = Verdict(22, False, f"the second run failed: {exc}")
+    return result
+
+
+def report_markdown(result: Acceptance, wall_seconds: float) -> str:
+    passed = sum(v.passed for v in result.verdicts.values())
+    lines = [
+        "# Acceptance",
+        "",
+        f"{passed}/{len(INVARIANTS)} invariants hold on the fixture tests/fixtures/acceptance "
+        f"({wall_seconds:.1f} s).",
+        "",
+        "| # | invariant | result | detail |",
+        "|---|---|---|---|",
+    ]
+    for number, text in INVARIANTS.items():
+        verdict = result.verdicts.get(number, Verdict(number, False, "not checked"))
+        detail = verdict.detail.replace("|", "\\|")
+        lines.append(f"| {number} | {text} | {'pass' if verdict.passed else 'FAIL'} | {detail} |")
+    return "\n".join(lines) + "\n"
+
+
+def new_workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="distill-acceptance-"))
