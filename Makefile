@@ -4,7 +4,7 @@ BIN     := $(VENV)/bin
 SAMPLE  := sample-home
 PYTHON  ?= python3
 
-.PHONY: run test pytest dbt-test lint schemas clean
+.PHONY: run test pytest acceptance dbt-test lint schemas clean
 
 $(BIN)/distill: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,12 +17,16 @@ run: $(BIN)/distill
 	test -d $(SAMPLE)/data/_kb || $(BIN)/distill --home $(SAMPLE) generate --lines 2000 --seed 7
 	$(BIN)/distill --home $(SAMPLE) run-all
 
-## test: pytest, plain `dbt build` (models + data tests) on a generated home, sqlfluff lint
-test: pytest dbt-test lint
+## test: pytest, the acceptance gate (dbt build and the 22 invariants on the fixture), sqlfluff lint
+test: pytest acceptance lint
 
 pytest: $(BIN)/distill
 	$(BIN)/pytest
 
+acceptance: $(BIN)/distill
+	$(BIN)/distill --home target/acceptance acceptance
+
+## dbt-test: plain `dbt build` (no distill in between) on a generated home
 dbt-test: $(BIN)/distill
 	rm -rf target/dbt-test-home
 	$(BIN)/distill --home target/dbt-test-home generate --lines 1500 --seed 11

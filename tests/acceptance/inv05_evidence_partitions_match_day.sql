@@ -1,33 +1,38 @@
--- Invariant 5: the evidence partitions on disk match recorded_at's day, and hold every
--- evidence row once.
+-- Invariant 5: the evidence partitions on disk match recorded_at's day and hold every evidence
+-- row once (matched by source line). A null recorded_at is invariant 3's to report.
 
 with partitioned as (
     select
-        evidence_id,
-        recorded_at,
+        source_file,
+        line_offset,
         day
     from read_parquet('{{ home_path() }}/data/evidence/*/*.parquet', hive_partitioning = true)
 ),
 
 evidence as (
     select
-        evidence_id,
+        source_file,
+        line_offset,
         recorded_at
     from {{ ref('evidence') }}
 ),
 
 compared as (
     select
-        coalesce(evidence.evidence_id, partitioned.evidence_id) as evidence_id,
         partitioned.day,
         evidence.recorded_at,
-        partitioned.evidence_id is null as is_missing_from_partitions,
-        evidence.evidence_id is null as is_unknown_evidence,
-        strftime(evidence.recorded_at, '%Y-%m-%d') is distinct from partitioned.day::varchar as is_wrong_day
+        coalesce(evidence.source_file, partitioned.source_file) as source_file,
+        coalesce(evidence.line_offset, partitioned.line_offset) as line_offset,
+        partitioned.source_file is null as is_missing_from_partitions,
+        evidence.source_file is null as is_unknown_line,
+        evidence.recorded_at is not null
+        and coalesce(strftime(evidence.recorded_at, '%Y-%m-%d') != partitioned.day::varchar, true) as is_wrong_day
     from evidence
     full outer join partitioned
-        on evidence.evidence_id = partitioned.evidence_id
+        on
+            evidence.source_file = partitioned.source_file
+            and evidence.line_offset = partitioned.line_offset
 )
 
 select * from compared
-where is_missing_from_partitions or is_unknown_evidence or is_wrong_day
+where is_missing_from_partitions or is_unknown_line or is_wrong_day

@@ -11,7 +11,7 @@ sft_runs as (
     select
         sft.id,
         sft.quality_score,
-        unnest(sft.provenance.run_ids) as run_id
+        unnest(sft.provenance['run_ids']) as run_id
     from sft
 ),
 

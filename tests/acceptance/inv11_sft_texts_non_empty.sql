@@ -10,5 +10,5 @@ where
     coalesce(trim(instruction), '') = ''
     or coalesce(trim(response), '') = ''
     or len(messages) != 2
-    or coalesce(trim(messages[1].content), '') = ''
-    or coalesce(trim(messages[2].content), '') = ''
+    or coalesce(trim(messages[1]['content']), '') = ''
+    or coalesce(trim(messages[2]['content']), '') = ''

@@ -4,7 +4,7 @@
 with rag as (
     select
         id,
-        provenance.evidence_ids as evidence_ids
+        provenance['evidence_ids'] as evidence_ids
     from {{ export_rows('export_rag') }}
 ),
 

@@ -4,7 +4,7 @@
 with rag_runs as (
     select
         id,
-        unnest(provenance.run_ids) as run_id
+        unnest(provenance['run_ids']) as run_id
     from {{ export_rows('export_rag') }}
 )
 

@@ -8,25 +8,25 @@ with exported as (
     select
         'export_rag' as export_name,
         id,
-        provenance.source_lines as source_lines
+        provenance['source_lines'] as source_lines
     from {{ export_rows('export_rag') }}
     union all
     select
         'export_sft' as export_name,
         id,
-        provenance.source_lines as source_lines
+        provenance['source_lines'] as source_lines
     from {{ export_rows('export_sft') }}
     union all
     select
         'export_preference' as export_name,
         id,
-        provenance.source_lines as source_lines
+        provenance['source_lines'] as source_lines
     from {{ export_rows('export_preference') }}
     union all
     select
         'quarantine' as export_name,
         id,
-        provenance.source_lines as source_lines
+        provenance['source_lines'] as source_lines
     from {{ export_rows('quarantine') }}
 ),
 

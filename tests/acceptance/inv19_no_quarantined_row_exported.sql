@@ -10,12 +10,12 @@ with quarantined as (
 ),
 
 held as (
-    select unnest(provenance.run_ids) as held_id
+    select unnest(provenance['run_ids']) as held_id
     from quarantined
     union all
-    select unnest(provenance.evidence_ids) as held_id
+    select unnest(provenance['evidence_ids']) as held_id
     from quarantined
-    where len(provenance.run_ids) = 0
+    where len(provenance['run_ids']) = 0
 ),
 
 exported as (
@@ -42,7 +42,7 @@ exported_ids as (
     select
         export_name,
         id,
-        unnest(list_concat(provenance.run_ids, provenance.evidence_ids)) as held_id
+        unnest(list_concat(provenance['run_ids'], provenance['evidence_ids'])) as held_id
     from exported
 )
 

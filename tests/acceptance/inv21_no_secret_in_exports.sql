@@ -13,7 +13,7 @@ with exported_texts as (
     select
         'export_sft' as export_name,
         id,
-        concat_ws(chr(10), instruction, response, messages[1].content, messages[2].content) as exported_text
+        concat_ws(chr(10), instruction, response, messages[1]['content'], messages[2]['content']) as exported_text
     from {{ export_rows('export_sft') }}
     union all
     select
