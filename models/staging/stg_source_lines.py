@@ -7,7 +7,7 @@ here (distill.lines, vectorised) and everything else about them is decided in SQ
 from pathlib import Path
 
 from distill.home import NOT_SOURCES
-from distill.lines import SourceFile, read_lines
+from distill.lines import SOURCE_SUFFIXES, SourceFile, read_lines
 
 
 def model(dbt, session):
@@ -33,11 +33,12 @@ def model(dbt, session):
     stream_of = {}
     for stream, files in stream_files.items():
         for (name,) in files.fetchall():
-            stream_of.setdefault(Path(name).resolve(), stream)
+            if name.endswith(SOURCE_SUFFIXES):
+                stream_of.setdefault(Path(name).resolve(), stream)
 
     # Files of no known stream are read too: each of their lines is skipped as unknown_stream.
     kb = home / "data" / "_kb"
-    every_file = sorted(kb.glob("*.jsonl")) if kb.is_dir() else []
+    every_file = sorted(p for p in kb.iterdir() if p.name.endswith(SOURCE_SUFFIXES)) if kb.is_dir() else []
     sources = [
         SourceFile(path=path, relative=path.relative_to(home).as_posix(), stream=stream_of.get(path))
         for path in (p.resolve() for p in every_file)

@@ -57,6 +57,8 @@ final as (
             when read_problem = 'incomplete_last_line'
                 then 'no newline after the last line: it may still be being written; read again next run'
             when read_problem = 'invalid_utf8' then 'the line is not valid UTF-8'
+            when read_problem = 'corrupt_archive'
+                then 'the gzip archive ends early or is corrupt from here on: restore it from a copy'
             when read_problem = 'blank_line' then 'the line is empty or whitespace'
             when read_problem = 'malformed_json'
                 then 'not valid JSON: ' || left(line_text, 60)

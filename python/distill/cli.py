@@ -245,6 +245,59 @@ def acceptance_command(ctx: typer.Context) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
+@app.command("replay")
+def replay_command(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Option("--task", help="What the model should do.")],
+    no_retrieval: Annotated[bool, typer.Option("--no-retrieval", help="Ask without RAG context.")] = False,
+    allow_escalation: Annotated[
+        bool, typer.Option("--allow-escalation", help="Retry a failed local answer on the escalation model.")
+    ] = False,
+    local_only: Annotated[bool, typer.Option("--local-only", help="Never call the escalation model.")] = False,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many RAG rows to retrieve.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the replay as JSON.")] = False,
+) -> None:
+    """Answer a task with retrieval from the RAG corpus, validate the answer, log the replay.
+
+    Models: DISTILL_LOCAL_MODEL_URL + DISTILL_LOCAL_MODEL (+ DISTILL_LOCAL_MODEL_API_KEY), and
+    DISTILL_ESCALATION_MODEL_URL + DISTILL_ESCALATION_MODEL; with none, an extractive answer."""
+    import os
+
+    from distill import replay
+
+    home: Home = ctx.obj
+    local = replay.model_from_env("LOCAL", os.environ)
+    escalation = replay.model_from_env("ESCALATION", os.environ)
+    max_bytes = int(float(os.environ.get("DISTILL_REPLAY_LOG_MAX_MB", "100")) * 1024 * 1024)
+    result = replay.replay(
+        home, task, k=k, retrieval=not no_retrieval, local=local, escalation=escalation,
+        allow_escalation=allow_escalation, local_only=local_only,
+    )
+    log = replay.append_log(home, result.run, max_bytes)
+    run = result.run
+    if as_json:
+        payload = run.model_dump(mode="json") | {
+            "retrieved": [{"id": r.id, "title": r.title, "score": r.score} for r in result.retrieved],
+            "attempts": [{"model": a.model, "passed": a.validation.passed, "error": a.error} for a in result.attempts],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        if run.retrieval:
+            out.print("retrieved:" if result.retrieved else "retrieved: nothing (is the RAG export empty?)")
+            for r in result.retrieved:
+                out.print(f"  {r.id}  {r.score:7.3f}  {r.title[:80]}", markup=False)
+        for attempt in result.attempts[:-1]:
+            out.print(f"{attempt.model} failed validation ({', '.join(attempt.validation.reasons)}); escalating", markup=False)
+        out.print(f"model: {run.model}{' (escalated)' if run.escalated else ''}", markup=False)
+        out.print("answer:", markup=False)
+        out.print(run.output or "(none)", markup=False)
+        verdict = "passed" if run.validation.passed else "failed: " + "; ".join(run.validation.reasons)
+        out.print(f"validation: {verdict}", markup=False)
+        out.print(f"logged as {run.replay_id} in {home.relative(log)}", markup=False)
+    if not run.validation.passed:
+        raise DistillError(f"replay {run.replay_id} failed validation: {'; '.join(run.validation.reasons)}")
+
+
 @app.command("generate")
 def generate(
     ctx: typer.Context,

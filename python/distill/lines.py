@@ -4,6 +4,7 @@ DuckDB's JSON and CSV readers drop blank lines and lose line numbers on bad ones
 on newlines happens here (numpy, a block at a time) and all parsing happens in SQL.
 """
 
+import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 BLOCK_BYTES = 64 * 1024 * 1024
+
+# Source files are JSON Lines, plain or gzip-compressed (rotated archives).
+SOURCE_SUFFIXES = (".jsonl", ".jsonl.gz")
 
 LINE_SCHEMA = pa.schema(
     [
@@ -74,9 +78,15 @@ def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatc
     file_offset = 0  # byte offset of the first byte not yet emitted
     carry = b""  # an unfinished line from the previous block
     carry_len = 0  # its true length (the bytes are dropped once it is known to be oversize)
-    with source.path.open("rb") as handle:
+    corrupt = False  # an archive that could not be read to its end
+    with open_source(source.path) as handle:
         while True:
-            chunk = handle.read(BLOCK_BYTES)
+            try:
+                chunk = handle.read(BLOCK_BYTES)
+            except (OSError, EOFError):
+                # a truncated or corrupt archive: what was read stands, the rest is one skip row
+                corrupt = True
+                break
             if not chunk:
                 break
             arr = np.frombuffer(chunk, dtype=np.uint8)
@@ -116,16 +126,22 @@ def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatc
             file_offset = body_base + (int(body_nl[-1]) + 1 if len(body_nl) else 0)
             tail = chunk[newlines[-1] + 1 :]
             carry, carry_len = tail, len(tail)
-    if carry_len:
-        # No newline after the last line: it may still be being written (SPEC §12).
+    if carry_len or corrupt:
+        # No newline after the last line: it may still be being written (SPEC §12); or the rest
+        # of an archive could not be decompressed.
         yield _batch(
             source,
             line_no,
             np.array([file_offset]),
             np.array([carry_len]),
-            ["incomplete_last_line"],
+            ["corrupt_archive" if corrupt else "incomplete_last_line"],
             pa.array([None], pa.binary()),
         )
+
+
+def open_source(path: Path):
+    """A source file's bytes: gzip archives are read decompressed (offsets count decompressed bytes)."""
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
 
 
 def read_lines(sources: list[SourceFile], max_line_bytes: int) -> pa.RecordBatchReader:

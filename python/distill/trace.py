@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from distill.canonical import sig_hash
 from distill.errors import DistillError
 from distill.home import Home
+from distill.lines import open_source
 from distill.warehouse import connect
 
 # Export id prefixes and the tables that hold them.
@@ -37,10 +38,10 @@ class Chain:
 def read_source_line(home: Home, source_file: str, byte_offset: int, line_bytes: int) -> bytes | None:
     """The raw bytes of one line as the file holds them now; None if the file is gone or short."""
     try:
-        with (home.root / source_file).open("rb") as handle:
+        with open_source(home.root / source_file) as handle:
             handle.seek(byte_offset)
             data = handle.read(line_bytes + 1)
-    except OSError:
+    except (OSError, EOFError):
         return None
     if len(data) < line_bytes or (len(data) > line_bytes and data[line_bytes:] != b"\n"):
         return None

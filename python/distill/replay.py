@@ -1,0 +1,312 @@
+"""Replay (SPEC §10): retrieve RAG rows for a task (BM25, DuckDB FTS), ask a model through the
+OpenAI-compatible chat API (or answer extractively when none is configured), validate the
+answer, escalate when allowed, and log every replay back into data/_kb/replay_runs.jsonl.
+"""
+
+import csv
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import duckdb_extension_fts
+import httpx
+
+from distill.errors import DistillError
+from distill.home import PROJECT_DIR, Home
+from distill.schemas import ReplayRun, ReplayValidation
+
+FTS_EXTENSION = Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
+HEDGE_PHRASES_CSV = PROJECT_DIR / "seeds" / "hedge_phrases.csv"
+EXTRACTIVE_MODEL = "distill-extractive"
+MAX_ANSWER_CHARS = 4000
+CITATION = re.compile(r"\[(rag_[0-9a-f]+)\]")
+
+
+# -- retrieval -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    id: str
+    title: str
+    text: str
+    score: float
+
+
+def _load_fts(conn: duckdb.DuckDBPyConnection) -> None:
+    if not FTS_EXTENSION.exists():
+        raise DistillError(f"the FTS extension is missing at {FTS_EXTENSION}: reinstall duckdb-extension-fts=={duckdb.__version__}")
+    conn.execute(f"load '{FTS_EXTENSION}'")
+
+
+def open_index(home: Home) -> duckdb.DuckDBPyConnection:
+    """The BM25 index over the RAG export, rebuilt whenever the export file changes."""
+    rag = home.export_file("export_rag")
+    if not rag.exists():
+        raise DistillError(f"{home.relative(rag)} does not exist: run `distill --home {home.root} run-all` first")
+    digest = hashlib.sha256(rag.read_bytes()).hexdigest()
+    path = home.root / "data" / "retrieval.duckdb"
+    try:
+        conn = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        raise DistillError(f"cannot open {path} (another replay running?): {str(exc).splitlines()[0]}") from None
+    _load_fts(conn)
+    conn.execute("create table if not exists index_meta (rag_sha256 varchar)")
+    current = conn.execute("select rag_sha256 from index_meta").fetchone()
+    if current is None or current[0] != digest:
+        conn.execute(
+            """
+            create or replace table rag as
+            select id, coalesce(title, '') as title, text
+            from read_json(?, format = 'newline_delimited', columns = {id: 'VARCHAR', title: 'VARCHAR', text: 'VARCHAR'})
+            """,
+            [str(rag)],
+        )
+        if conn.execute("select count(*) from rag").fetchone()[0]:
+            conn.execute("pragma create_fts_index('rag', 'id', 'title', 'text', overwrite = 1)")
+        conn.execute("delete from index_meta")
+        conn.execute("insert into index_meta values (?)", [digest])
+    return conn
+
+
+def retrieve(home: Home, task: str, k: int) -> list[Retrieved]:
+    conn = open_index(home)
+    try:
+        if conn.execute("select count(*) from rag").fetchone()[0] == 0:
+            return []
+        rows = conn.execute(
+            """
+            select id, title, text, score from (
+                select *, fts_main_rag.match_bm25(id, ?) as score from rag
+            )
+            where score is not null
+            order by score desc, id
+            limit ?
+            """,
+            [task, k],
+        ).fetchall()
+    finally:
+        conn.close()
+    return [Retrieved(id, title, text, round(score, 6)) for id, title, text, score in rows]
+
+
+# -- backends ------------------------------------------------------------------------------------
+
+
+class BackendError(Exception):
+    """A model that is down, slow or answers garbage: one line saying which and how."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    url: str
+    model: str
+    api_key: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    retries: int = 2
+
+    @property
+    def name(self) -> str:
+        return self.model
+
+
+def chat(config: ModelConfig, messages: list[dict]) -> str:
+    """One chat completion; retries connection failures, 429 and 5xx a bounded number of times."""
+    url = config.url.rstrip("/")
+    url = url if url.endswith("/chat/completions") else url + "/chat/completions"
+    headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
+    timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
+    payload = {"model": config.model, "messages": messages, "temperature": 0}
+    last_error = "no attempt"
+    for attempt in range(config.retries + 1):
+        if attempt:
+            time.sleep(min(0.5 * 2 ** (attempt - 1), 4.0))
+        try:
+            response = httpx.post(url, json=payload, headers=headers, timeout=timeout)
+        except httpx.TimeoutException:
+            last_error = f"{config.model} at {config.url} timed out after {config.read_timeout:g}s"
+            continue
+        except httpx.HTTPError as exc:
+            last_error = f"{config.model} at {config.url} is unreachable ({type(exc).__name__}: {exc})"
+            continue
+        if response.status_code == 429 or response.status_code >= 500:
+            last_error = f"{config.model} at {config.url} answered HTTP {response.status_code}"
+            continue
+        if response.status_code != 200:
+            raise BackendError(f"{config.model} at {config.url} answered HTTP {response.status_code}: {response.text[:120]}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise BackendError(f"{config.model} at {config.url} answered something that is not JSON: {response.text[:80]!r}") from None
+        try:
+            content = body["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise BackendError(
+                f"{config.model} at {config.url} answered JSON without choices[0].message.content: {json.dumps(body)[:120]}"
+            ) from None
+        if not isinstance(content, str):
+            raise BackendError(f"{config.model} at {config.url} answered a non-text message content")
+        return content
+    raise BackendError(f"{last_error} (after {config.retries + 1} attempts)")
+
+
+def extractive_answer(retrieved: list[Retrieved]) -> str:
+    """The embedded default: the best row's first sentences, cited, and saying what it is."""
+    if not retrieved:
+        return ""
+    best = retrieved[0]
+    sentences = re.split(r"(?<=[.!?])\s+", best.text.strip())
+    excerpt = " ".join(sentences[:3])[:800]
+    return f"(extractive answer: no model configured) {best.title}: {excerpt} [{best.id}]"
+
+
+def prompt(task: str, retrieved: list[Retrieved]) -> list[dict]:
+    if not retrieved:
+        return [
+            {"role": "system", "content": "You are a careful engineer. Answer the task directly and concretely."},
+            {"role": "user", "content": task},
+        ]
+    context = "\n\n".join(f"[{r.id}] {r.title}\n{r.text[:2000]}" for r in retrieved)
+    return [
+        {
+            "role": "system",
+            "content": "You are a careful engineer. Answer the task using the context rows below. "
+            "Cite the id of every row you use in square brackets, e.g. [rag_0123abcd].",
+        },
+        {"role": "user", "content": f"Context:\n{context}\n\nTask: {task}"},
+    ]
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+def hedge_phrases() -> list[str]:
+    with HEDGE_PHRASES_CSV.open(newline="") as handle:
+        return [row["phrase"].lower() for row in csv.DictReader(handle)]
+
+
+def validate(answer: str, retrieved: list[Retrieved], retrieval: bool, phrases: list[str]) -> ReplayValidation:
+    reasons = []
+    if not answer.strip():
+        reasons.append("empty")
+    lowered = answer.lower()
+    reasons += [f"hedge:{phrase}" for phrase in phrases if phrase in lowered]
+    if retrieval and retrieved and not set(CITATION.findall(answer)) & {r.id for r in retrieved}:
+        reasons.append("no_citation")
+    if retrieval and not retrieved:
+        reasons.append("nothing_retrieved")
+    if len(answer) > MAX_ANSWER_CHARS:
+        reasons.append(f"too_long:{len(answer)}>{MAX_ANSWER_CHARS}")
+    return ReplayValidation(passed=not reasons, reasons=reasons)
+
+
+# -- the replay ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Attempt:
+    model: str
+    output: str
+    validation: ReplayValidation
+    error: str | None = None
+
+
+@dataclass
+class Replay:
+    run: ReplayRun
+    retrieved: list[Retrieved]
+    attempts: list[Attempt] = field(default_factory=list)
+
+
+def _attempt(model: ModelConfig | None, messages: list[dict], retrieved, retrieval, phrases) -> Attempt:
+    if model is None:
+        output = extractive_answer(retrieved)
+        validation = validate(output, retrieved, retrieval, phrases)
+        if not retrieved:
+            reasons = [*validation.reasons, "no_model: set DISTILL_LOCAL_MODEL_URL, or keep retrieval on"]
+            validation = ReplayValidation(passed=False, reasons=reasons)
+        return Attempt(EXTRACTIVE_MODEL, output, validation)
+    try:
+        output = chat(model, messages)
+    except BackendError as exc:
+        return Attempt(model.name, "", ReplayValidation(passed=False, reasons=[f"backend_error: {exc}"]), str(exc))
+    return Attempt(model.name, output, validate(output, retrieved, retrieval, phrases))
+
+
+def replay(
+    home: Home,
+    task: str,
+    *,
+    k: int = 3,
+    retrieval: bool = True,
+    local: ModelConfig | None = None,
+    escalation: ModelConfig | None = None,
+    allow_escalation: bool = False,
+    local_only: bool = False,
+    now: datetime | None = None,
+) -> Replay:
+    if not task.strip():
+        raise DistillError("--task is empty: say what the model should do")
+    retrieved = retrieve(home, task, k) if retrieval else []
+    messages = prompt(task, retrieved)
+    phrases = hedge_phrases()
+    attempts = [_attempt(local, messages, retrieved, retrieval, phrases)]
+    if not attempts[0].validation.passed and allow_escalation and not local_only and escalation is not None:
+        attempts.append(_attempt(escalation, messages, retrieved, retrieval, phrases))
+    final = attempts[-1]
+    ts = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    replay_id = "replay_" + hashlib.sha256(
+        json.dumps([ts.isoformat(), task, final.model, final.output]).encode()
+    ).hexdigest()[:20]
+    run = ReplayRun(
+        replay_id=replay_id,
+        ts=ts,
+        task=task,
+        retrieval=retrieval,
+        retrieved_ids=[r.id for r in retrieved],
+        model=final.model,
+        output=final.output,
+        validation=final.validation,
+        escalated=len(attempts) > 1,
+    )
+    return Replay(run, retrieved, attempts)
+
+
+def append_log(home: Home, run: ReplayRun, max_bytes: int) -> Path:
+    """Append to data/_kb/replay_runs.jsonl, first rotating it to a gzip archive past max_bytes."""
+    home.kb.mkdir(parents=True, exist_ok=True)
+    log = home.kb / "replay_runs.jsonl"
+    line = run.model_dump_json() + "\n"
+    if log.exists() and log.stat().st_size + len(line) > max_bytes:
+        stamp = run.ts.strftime("%Y%m%dT%H%M%S")
+        archive = home.kb / f"replay_runs.{stamp}.jsonl.gz"
+        n = 1
+        while archive.exists():
+            n += 1
+            archive = home.kb / f"replay_runs.{stamp}-{n}.jsonl.gz"
+        with log.open("rb") as source, gzip.open(archive, "wb") as target:
+            shutil.copyfileobj(source, target)
+        log.unlink()
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(line)
+    return log
+
+
+def model_from_env(prefix: str, environ: dict[str, str]) -> ModelConfig | None:
+    """DISTILL_<prefix>_MODEL_URL, DISTILL_<prefix>_MODEL and DISTILL_<prefix>_MODEL_API_KEY."""
+    url = environ.get(f"DISTILL_{prefix}_MODEL_URL")
+    if not url:
+        return None
+    model = environ.get(f"DISTILL_{prefix}_MODEL")
+    if not model:
+        raise DistillError(f"DISTILL_{prefix}_MODEL_URL is set but DISTILL_{prefix}_MODEL (the model name) is not")
+    return ModelConfig(url=url, model=model, api_key=environ.get(f"DISTILL_{prefix}_MODEL_API_KEY") or None,
+                       read_timeout=float(environ.get("DISTILL_MODEL_TIMEOUT_S", "60")))
