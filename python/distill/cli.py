@@ -298,6 +298,71 @@ def replay_command(
         raise DistillError(f"replay {run.replay_id} failed validation: {'; '.join(run.validation.reasons)}")
 
 
+@app.command("audit-full")
+def audit_full(
+    ctx: typer.Context,
+    skip: Annotated[
+        Optional[list[str]],
+        typer.Option("--skip", help="Skip a check by name (e.g. 'acceptance passes'); a skipped check fails the audit."),
+    ] = None,
+) -> None:
+    """Every required check over the home, drift against the last baseline; appends a baseline row
+    to data/_kb/audit_baselines.jsonl and writes reports/audit.md. Exit 0 only if every check held."""
+    from distill import audit, receipts
+
+    home: Home = ctx.obj
+    style = {"pass": "green", "fail": "bold red", "skipped": "yellow", "info": "cyan"}
+
+    def show(check: "audit.Check") -> None:
+        out.print(f"[{style[check.status]}]{check.status:>7}[/{style[check.status]}]  {check.name}: ", end="")
+        out.print(check.detail, markup=False)
+
+    result = audit.run_audit(home, receipts.now_utc(), set(skip or []), on_check=show)
+    audit.append_baseline(home, result.baseline)
+    table = Table("metric", "old", "new", "change %", "severity", box=None, pad_edge=False,
+                  title="drift against the last baseline", title_justify="left")
+    for m in result.drift:
+        table.add_row(m.metric, "-" if m.old is None else f"{int(m.old):,}", f"{int(m.new):,}",
+                      "-" if m.change_pct is None else f"{m.change_pct:+.1f}", m.severity)
+    out.print(table)
+    report = home.reports / "audit.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(audit.report_markdown(result))
+    out.print(f"report: {report}; baseline appended to {home.relative(audit.baselines_path(home))}")
+    if not result.passed:
+        failed = [c.name for c in result.checks if not c.held]
+        raise DistillError(f"audit failed: {', '.join(failed)} (details in {report})")
+
+
+@app.command("release-freeze")
+def release_freeze(
+    ctx: typer.Context,
+    skip: Annotated[
+        Optional[list[str]],
+        typer.Option("--skip", help="Skip a gate by name (e.g. 'full test suite'); a skipped gate is not release-ready."),
+    ] = None,
+) -> None:
+    """Six gates (clean tree, tests, documented and contracted models, acceptance, audit, free tag),
+    reports/release.md and release-manifest.json, and the `git tag` command. It never tags."""
+    from distill import receipts, release
+
+    home: Home = ctx.obj
+    style = {"pass": "green", "fail": "bold red", "skipped": "yellow"}
+
+    def show(gate: "release.Gate") -> None:
+        out.print(f"[{style[gate.status]}]{gate.status:>7}[/{style[gate.status]}]  {gate.name}: ", end="")
+        out.print(gate.detail, markup=False)
+
+    gates, manifest = release.freeze(home, receipts.now_utc(), set(skip or []), on_gate=show)
+    release_md, manifest_path = release.write_reports(home, gates, manifest)
+    out.print(f"reports: {release_md}, {manifest_path}")
+    if not manifest["ready"]:
+        failed = [g.name for g in gates if not g.held]
+        raise DistillError(f"not release-ready: {', '.join(failed)}")
+    out.print("release-ready. Tag it yourself:")
+    out.print(release.tag_command(manifest), markup=False)
+
+
 @app.command("generate")
 def generate(
     ctx: typer.Context,
@@ -317,5 +382,6 @@ def main() -> None:
     try:
         app()
     except DistillError as exc:
+        sys.stdout.flush()
         err.print(f"distill: {exc}", markup=False)
         sys.exit(1)

@@ -39,8 +39,8 @@ def _problem(model: str, row: BaseModel, include_partial: bool) -> str | None:
     return None
 
 
-def validate_export(home: Home, model: str, include_partial: bool = False) -> int:
-    """Validate one written export; return its row count or raise after moving it aside."""
+def validate_export(home: Home, model: str, include_partial: bool = False, move_aside: bool = True) -> int:
+    """Validate one written export; return its row count or raise (after moving it aside)."""
     path = home.export_file(model)
     if not path.exists():
         raise DistillError(f"{home.relative(path)} was not written: rerun `distill run-all`")
@@ -55,11 +55,13 @@ def validate_export(home: Home, model: str, include_partial: bool = False) -> in
             else:
                 problem = _problem(model, row, include_partial)
             if problem:
+                where = f"{home.relative(path)} line_offset {line_no} is not a valid {record_type.__name__}: {problem}"
+                if not move_aside:
+                    raise DistillError(where)
                 aside = quarantine_path(path)
                 path.replace(aside)
                 raise DistillError(
-                    f"firewall: {home.relative(path)} line_offset {line_no} is not a valid {record_type.__name__}: "
-                    f"{problem}; the file was moved aside to {home.relative(aside)}. "
+                    f"firewall: {where}; the file was moved aside to {home.relative(aside)}. "
                     "Nothing was exported; check the scoring rules and seeds, then rerun"
                 )
             rows += 1

@@ -1,0 +1,320 @@
+"""The full audit (SPEC §11): every required check over a real home, each pass/fail with detail,
+drift against the last audit baseline, and a new baseline row appended (never rewritten)."""
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from pydantic import ValidationError
+
+from distill import acceptance, dbt, firewall, receipts
+from distill.errors import DistillError
+from distill.home import PROJECT_DIR, STREAMS, Home
+from distill.lines import SOURCE_SUFFIXES, open_source
+from distill.schemas import AuditBaseline, DriftMetric, RunSummary, json_schemas
+from distill.warehouse import connect
+
+BASELINE_METRICS = (
+    "evidence", "scored", "accepted", "partially_accepted", "rejected", "needs_human_review",
+    "rag", "sft", "preference", "quarantined",
+)
+DOCS = ("README.md", "docs/operator-handoff.md", "docs/recovery-runbook.md")
+
+# Audit checks that are dbt tests of the acceptance invariants, run on the real home.
+INVARIANT_CHECKS = {
+    "SFT firewall": (10, 11),
+    "preference self-pairs": (15,),
+    "preference identical texts": (16,),
+    "RAG grounded": (13,),
+    "no secrets in exports": (21,),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # pass, fail, skipped, info
+    detail: str
+
+    @property
+    def held(self) -> bool:
+        return self.status in ("pass", "info")
+
+
+@dataclass
+class Audit:
+    checks: list[Check]
+    drift: list[DriftMetric]
+    baseline: AuditBaseline
+
+    @property
+    def passed(self) -> bool:
+        return all(c.held for c in self.checks)
+
+
+def _physical_lines(path: Path) -> int:
+    """Lines as the reader counts them: newlines, plus an unterminated last line."""
+    count, last = 0, b"\n"
+    with open_source(path) as handle:
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            count += int(np.count_nonzero(np.frombuffer(block, np.uint8) == 10))
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def check_sources(home: Home, conn) -> Check:
+    per_stream = dict(conn.execute("select stream, count(*) from stg_source_lines group by 1").fetchall())
+    present = [s for s in STREAMS if per_stream.get(s)]
+    missing = [s for s in STREAMS if s not in per_stream]
+    detail = f"{len(present)}/{len(STREAMS)} streams have lines"
+    return Check("sources present", "info", detail + (f"; none for {', '.join(missing)}" if missing else ""))
+
+
+def check_schemas(home: Home) -> Check:
+    on_disk = {p.name: p.read_text() for p in (PROJECT_DIR / "docs" / "schemas").glob("*.json")}
+    stale = sorted(n for n, text in json_schemas().items() if on_disk.get(n) != text)
+    if stale:
+        return Check("schemas valid and docs/schemas in sync", "fail", f"out of sync: {', '.join(stale)} (run `make schemas`)")
+    for model in firewall.EXPORT_TYPES:
+        try:
+            firewall.validate_export(home, model, include_partial=True, move_aside=False)
+        except DistillError as exc:
+            return Check("schemas valid and docs/schemas in sync", "fail", str(exc))
+    return Check("schemas valid and docs/schemas in sync", "pass", "every export row is a valid record; docs/schemas match")
+
+
+def check_lines(home: Home, conn) -> Check:
+    read = dict(conn.execute("select source_file, count(*) from stg_source_lines group by 1").fetchall())
+    unaccounted = conn.execute(
+        """
+        with outcomes as (
+            select source_file, line_offset from evidence
+            union all
+            select source_file, line_offset from skipped_lines
+        ),
+        outcome_counts as (select source_file, line_offset, count(*) as n from outcomes group by all)
+        select count(*)
+        from stg_source_lines as lines
+        full outer join outcome_counts using (source_file, line_offset)
+        where coalesce(outcome_counts.n, 0) != 1 or lines.line_offset is null
+        """
+    ).fetchone()[0]
+    if unaccounted:
+        return Check("every line accounted for", "fail", f"{unaccounted} lines are not exactly one of evidence or skip")
+    on_disk = {
+        home.relative(p): _physical_lines(p)
+        for p in sorted(home.kb.iterdir())
+        if p.name.endswith(SOURCE_SUFFIXES) and p.name not in ("audit_baselines.jsonl",)
+    }
+    changed = [f"{f}: {read.get(f, 0)} read, {n} now" for f, n in on_disk.items() if read.get(f, 0) != n]
+    changed += [f"{f}: gone" for f in read if f not in on_disk]
+    if changed:
+        return Check("every line accounted for", "fail", "source files changed since the run: " + "; ".join(changed[:3]))
+    return Check("every line accounted for", "pass", f"{sum(read.values()):,} lines in {len(read)} files, each evidence or skip")
+
+
+def check_scored(conn) -> Check:
+    rows = dict(conn.execute("select category, count(*) from scored_runs group by 1").fetchall())
+    if not rows:
+        return Check("scored distribution non-empty", "fail", "no scored runs")
+    return Check("scored distribution non-empty", "pass", ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())))
+
+
+def check_summary(home: Home) -> tuple[Check, RunSummary | None]:
+    dirs = [d for d in receipts.run_dirs(home) if (d / "summary.json").exists()]
+    if not dirs:
+        return Check("latest RunSummary valid", "fail", "no reports/<run_id>/summary.json: run `distill run-all`"), None
+    path = dirs[-1] / "summary.json"
+    try:
+        summary = RunSummary.model_validate_json(path.read_text())
+    except (ValidationError, ValueError) as exc:
+        first = str(exc).splitlines()[0]
+        return Check("latest RunSummary valid", "fail", f"{home.relative(path)} is not a valid RunSummary: {first}"), None
+    return Check("latest RunSummary valid", "pass", f"{home.relative(path)}"), summary
+
+
+def check_run_hash(home: Home, summary: RunSummary | None) -> Check:
+    if summary is None:
+        return Check("run_hash recomputes", "fail", "no valid summary to compare with")
+    outputs = [o for paths in receipts.stage_files(home).values() for o in receipts.output_files(home, paths)]
+    recomputed = receipts.run_hash(outputs)
+    if recomputed != summary.run_hash:
+        return Check("run_hash recomputes", "fail",
+                     f"files on disk hash to {recomputed[:16]}..., run {summary.run_id} recorded {summary.run_hash[:16]}...")
+    return Check("run_hash recomputes", "pass", f"{recomputed[:16]}... over {len(outputs)} files")
+
+
+def check_invariants(home: Home) -> list[Check]:
+    nodes = dbt.invoke(home, ["test", "--select", "tag:acceptance"], check=False)
+    status = {n.name.split("_")[0]: n for n in nodes}
+    out = []
+    for name, numbers in INVARIANT_CHECKS.items():
+        failed = [status.get(f"inv{n:02d}") for n in numbers]
+        bad = [node for node in failed if node is None or node.status != "pass"]
+        if bad:
+            detail = "; ".join(f"{(node.name if node else '?')}: {node.failures if node else '?'} failing row(s)" for node in bad)
+            out.append(Check(name, "fail", detail))
+        else:
+            held = " and ".join(f"invariant {n}" for n in numbers)
+            out.append(Check(name, "pass", f"{held} {'hold' if len(numbers) > 1 else 'holds'} on the exports"))
+    return out
+
+
+def check_acceptance() -> Check:
+    with tempfile.TemporaryDirectory(prefix="distill-audit-acceptance-") as workdir:
+        result = acceptance.run_acceptance(Path(workdir))
+    if result.passed:
+        return Check("acceptance passes", "pass", "22/22 invariants hold on the fixture")
+    return Check("acceptance passes", "fail", f"invariant(s) {', '.join(map(str, result.failed))} fail: run `distill acceptance`")
+
+
+def check_replay(home: Home, conn) -> Check:
+    from distill.replay import retrieve
+
+    row = conn.execute("select id, title from export_rag where length(title) > 10 order by id limit 1").fetchone()
+    if row is None:
+        return Check("replay retrieval smoke", "fail", "the RAG export is empty")
+    try:
+        top = [r.id for r in retrieve(home, row[1], 5)]
+    except DistillError as exc:
+        return Check("replay retrieval smoke", "fail", str(exc))
+    if row[0] not in top:
+        return Check("replay retrieval smoke", "fail", f"searching {row[1][:40]!r} does not find {row[0]} in the top 5")
+    return Check("replay retrieval smoke", "pass", f"{row[0]} found by its title")
+
+
+def check_docs() -> Check:
+    missing = [d for d in DOCS if not (PROJECT_DIR / d).exists() or not (PROJECT_DIR / d).read_text().strip()]
+    if missing:
+        return Check("docs present", "fail", "missing or empty: " + ", ".join(missing))
+    return Check("docs present", "pass", ", ".join(DOCS))
+
+
+def metrics(conn) -> dict[str, int]:
+    counts = dict(
+        zip(
+            ("evidence", "scored", "rag", "sft", "preference", "quarantined"),
+            conn.execute(
+                """select (select count(*) from evidence), (select count(*) from scored_runs),
+                          (select count(*) from export_rag), (select count(*) from export_sft),
+                          (select count(*) from export_preference), (select count(*) from quarantine)"""
+            ).fetchone(),
+        )
+    )
+    categories = dict(conn.execute("select category, count(*) from scored_runs group by 1").fetchall())
+    for category in ("accepted", "partially_accepted", "rejected", "needs_human_review"):
+        counts[category] = categories.get(category, 0)
+    return {m: counts[m] for m in BASELINE_METRICS}
+
+
+def baselines_path(home: Home) -> Path:
+    return home.kb / "audit_baselines.jsonl"
+
+
+def last_baseline(home: Home) -> AuditBaseline | None:
+    path = baselines_path(home)
+    if not path.exists():
+        return None
+    for line in reversed(path.read_text().splitlines()):
+        if line.strip():
+            try:
+                return AuditBaseline.model_validate_json(line)
+            except ValidationError:
+                continue
+    return None
+
+
+def baseline_drift(current: dict[str, int], previous: AuditBaseline | None) -> list[DriftMetric]:
+    out = []
+    for metric in BASELINE_METRICS:
+        old = float(previous.metrics[metric]) if previous and metric in previous.metrics else None
+        change, severity = receipts.change_severity(old, float(current[metric]))
+        # the audit warns beyond ±20 % and does not alert: drift informs, checks decide
+        out.append(DriftMetric(metric=metric, old=old, new=float(current[metric]), change_pct=change,
+                               severity="warn" if severity == "alert" else severity))
+    return out
+
+
+def run_audit(home: Home, now: datetime, skip: set[str] = frozenset(),
+              on_check: Callable[[Check], None] | None = None) -> Audit:
+    home.require_sources()
+    checks: list[Check] = []
+
+    def add(check: Check) -> None:
+        checks.append(check)
+        if on_check:
+            on_check(check)
+
+    def skipped(name: str) -> bool:
+        if name in skip:
+            add(Check(name, "skipped", "skipped on request: not a passed audit"))
+            return True
+        return False
+
+    with connect(home) as conn:
+        add(check_sources(home, conn))
+        current = metrics(conn)
+        summary_check, summary = check_summary(home)
+        for name, run in (
+            ("schemas valid and docs/schemas in sync", lambda: check_schemas(home)),
+            ("every line accounted for", lambda: check_lines(home, conn)),
+            ("scored distribution non-empty", lambda: check_scored(conn)),
+        ):
+            if not skipped(name):
+                add(run())
+    if not skipped("invariants"):
+        for check in check_invariants(home):
+            add(check)
+    add(summary_check)
+    if not skipped("run_hash recomputes"):
+        add(check_run_hash(home, summary))
+    if not skipped("acceptance passes"):
+        add(check_acceptance())
+    if not skipped("replay retrieval smoke"):
+        with connect(home) as conn:
+            add(check_replay(home, conn))
+    add(check_docs())
+    previous = last_baseline(home)
+    drift = baseline_drift(current, previous)
+    warned = [m.metric for m in drift if m.severity != "ok"]
+    add(Check("drift against the last baseline", "info",
+              "no baseline yet" if previous is None else (f"warn: {', '.join(warned)}" if warned else "within ±20 %")))
+    baseline = AuditBaseline(
+        audited_at=now,
+        run_id=summary.run_id if summary else None,
+        run_hash=summary.run_hash if summary else None,
+        metrics=current,
+        passed=all(c.held for c in checks),
+    )
+    return Audit(checks, drift, baseline)
+
+
+def append_baseline(home: Home, baseline: AuditBaseline) -> None:
+    """Append-only: earlier rows are never rewritten."""
+    path = baselines_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(baseline.model_dump_json() + "\n")
+
+
+def report_markdown(audit: Audit) -> str:
+    lines = ["# Audit", "", f"{'PASSED' if audit.passed else 'FAILED'} at {audit.baseline.audited_at.isoformat()}"
+             f" (run {audit.baseline.run_id or '-'})", "", "| check | result | detail |", "|---|---|---|"]
+    for c in audit.checks:
+        lines.append(f"| {c.name} | {c.status} | {c.detail.replace('|', '/')} |")
+    lines += ["", "## Drift against the last baseline", "", "| metric | old | new | change % | severity |",
+              "|---|---|---|---|---|"]
+    for m in audit.drift:
+        old = "-" if m.old is None else f"{int(m.old):,}"
+        change = "-" if m.change_pct is None else f"{m.change_pct:+.1f}"
+        lines.append(f"| {m.metric} | {old} | {int(m.new):,} | {change} | {m.severity} |")
+    return "\n".join(lines) + "\n"
+
+
+def baseline_rows(home: Home) -> list[dict]:
+    path = baselines_path(home)
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
