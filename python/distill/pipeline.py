@@ -92,7 +92,8 @@ def build(
     home.require_sources()
     home.make_output_dirs()
     started_at = receipts.now_utc()
-    selection = [] if STAGES[stage] == ["*"] else ["--select", *STAGES[stage]]
+    # a stage runs the tests of what it builds, not the tests that also read later stages
+    selection = [] if STAGES[stage] == ["*"] else ["--select", *STAGES[stage], "--indirect-selection", "cautious"]
     if exclude:
         selection += ["--exclude", *exclude]
     error: DistillError | None = None
