@@ -42,3 +42,16 @@
         }
     )
 {%- endmacro %}
+
+{% macro write_format(format_name, path, columns, order_by) -%}
+    {#- Post-hook: write a consumer format's file, with only the columns the format documents,
+        when the format was asked for (var formats). distill removes a stale copy otherwise. -#}
+    {%- if format_name in var('formats', []) -%}
+        copy (
+            select {{ columns | join(', ') }} from {{ this }}
+            order by {{ order_by }}
+        ) to '{{ home_path() }}/{{ path }}' (format json)
+    {%- else -%}
+        select 1 as nothing_to_write
+    {%- endif -%}
+{%- endmacro %}

@@ -6,6 +6,7 @@ Problems a user can fix are DistillError: one line on stderr and exit code 1.
 import json
 import sys
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -25,6 +26,17 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(str, Enum):
+    openai = "openai"
+    trl_conversational = "trl-conversational"
+
+
+Formats = Annotated[
+    Optional[list[Format]],
+    typer.Option("--format", help="Also write a consumer format (repeatable): openai, trl-conversational."),
+]
 
 
 @app.callback()
@@ -74,10 +86,14 @@ def _run_stage(
     include_partial: bool = False,
     recorded_at: datetime | None = None,
     quiet: bool = False,
+    formats: list[Format] | None = None,
 ) -> pipeline.RunResult:
     home: Home = ctx.obj
     with progress.NodeProgress(enabled=not quiet and out.is_terminal, console=out) as show:
-        result = pipeline.build(home, stage, include_partial=include_partial, recorded_at=recorded_at, on_node=show)
+        result = pipeline.build(
+            home, stage, include_partial=include_partial, recorded_at=recorded_at, on_node=show,
+            formats=[f.value for f in formats or []],
+        )
     if not quiet:
         _summary(home, stage, result.counts)
     return result
@@ -107,10 +123,11 @@ def run_all(
         typer.Option("--recorded-at", help="The run's logical time (ISO-8601); the same input and value give the same run_hash."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress and no summary; errors still print.")] = False,
+    formats: Formats = None,
 ) -> None:
     """The whole pipeline: evidence, scoring, every export and quarantine, with their tests; then
     receipts, summary and drift in reports/<run_id>/."""
-    result = _run_stage(ctx, "run-all", include_partial, _parse_recorded_at(recorded_at), quiet)
+    result = _run_stage(ctx, "run-all", include_partial, _parse_recorded_at(recorded_at), quiet, formats)
     if not quiet and result.summary is not None:
         home: Home = ctx.obj
         out.print(f"run {result.run_id}: run_hash {result.summary.run_hash}")
@@ -123,6 +140,7 @@ def receipts_command(
     run_id: Annotated[Optional[str], typer.Option("--run-id", help="The run to show.")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="Show the latest run.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary, receipts and drift as JSON.")] = False,
+    html: Annotated[bool, typer.Option("--html", help="Print the path of the run's HTML report.")] = False,
 ) -> None:
     """A run's summary, stage receipts and drift against the previous run."""
     from distill import receipts
@@ -131,6 +149,12 @@ def receipts_command(
     if (run_id is None) == (not latest):
         raise DistillError("give exactly one of --run-id ID or --latest")
     report = receipts.load_run(ctx.obj, run_id)
+    if html:
+        page = ctx.obj.reports / report.run_id / "report.html"
+        if not page.exists():
+            raise DistillError(f"{page} does not exist: the run failed or predates HTML reports")
+        out.print(str(page), markup=False)
+        return
     if as_json:
         payload = {
             "run_id": report.run_id,
@@ -174,9 +198,9 @@ def export_preference(ctx: typer.Context) -> None:
 
 
 @app.command("export-all")
-def export_all(ctx: typer.Context, include_partial: IncludePartial = False) -> None:
-    """Write every export and the quarantine file."""
-    _run_stage(ctx, "export-all", include_partial)
+def export_all(ctx: typer.Context, include_partial: IncludePartial = False, formats: Formats = None) -> None:
+    """Write every export and the quarantine file (and, with --format, the consumer formats)."""
+    _run_stage(ctx, "export-all", include_partial, formats=formats)
 
 
 @app.command("sql")
@@ -361,6 +385,42 @@ def release_freeze(
         raise DistillError(f"not release-ready: {', '.join(failed)}")
     out.print("release-ready. Tag it yourself:")
     out.print(release.tag_command(manifest), markup=False)
+
+
+@app.command("docs")
+def docs_command(
+    ctx: typer.Context,
+    output: Annotated[Optional[Path], typer.Option("--output", help="Write the site here (default: reports/docs).")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the site on localhost after writing it.")] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve.")] = 8080,
+) -> None:
+    """The dbt docs site of the home: lineage from sources to exports, every model and column
+    described, one colour per layer. Written as one self-contained index.html."""
+    import shutil
+
+    from distill import dbt
+
+    home: Home = ctx.obj
+    home.require_sources()
+    dbt.invoke(home, ["docs", "generate", "--static"])
+    target = dbt.target_dir(home) / "target"
+    site = (output or home.reports / "docs").resolve()
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(target / "static_index.html", site / "index.html")
+    for name in ("manifest.json", "catalog.json"):
+        shutil.copyfile(target / name, site / name)
+    out.print(f"docs site: {site / 'index.html'}", markup=False)
+    if serve:
+        import functools
+        import http.server
+
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+        with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+            out.print(f"serving on http://127.0.0.1:{port}/ (Ctrl-C to stop)", markup=False)
+            try:
+                httpd.serve_forever()
+            except KeyboardInterrupt:
+                pass
 
 
 @app.command("generate")

@@ -67,11 +67,18 @@ class Home:
         "quarantine": "exports/quarantine/quarantined.jsonl",
     }
 
+    # Consumer formats (`--format`), each a dbt model over the same rows, and the files they write.
+    FORMAT_FILES = {
+        "openai": ("exports/openai/sft.jsonl", "exports/openai/dpo.jsonl"),
+        "trl-conversational": ("exports/trl/chosen_rejected_conversational.jsonl",),
+    }
+
     def export_file(self, model: str) -> Path:
         return self.root / self.EXPORT_FILES[model]
 
     def make_output_dirs(self) -> None:
-        for relative in ("data", *self.EXPORT_FILES.values()):
+        format_files = [f for files in self.FORMAT_FILES.values() for f in files]
+        for relative in ("data", *self.EXPORT_FILES.values(), *format_files):
             path = self.root / relative
             (path.parent if path.suffix else path).mkdir(parents=True, exist_ok=True)
 

@@ -4,7 +4,8 @@ reports, and for run-all the receipts, summary and drift of SPEC §8."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import dbt, firewall, receipts
+from distill import card, dbt, firewall, receipts
+from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
 from distill.schemas import RunSummary
@@ -18,7 +19,8 @@ STAGES = {
     "export-rag": ["+export_rag"],
     "export-sft": ["+export_sft"],
     "export-preference": ["+export_preference"],
-    "export-all": ["+export_rag", "+export_sft", "+export_preference", "+quarantine"],
+    "export-all": ["+export_rag", "+export_sft", "+export_preference", "+quarantine",
+                   "export_openai_sft", "export_openai_dpo", "export_trl_preference"],
     "run-all": ["*"],
 }
 
@@ -86,6 +88,7 @@ def build(
     on_node: dbt.NodeListener | None = None,
     dbt_vars: dict | None = None,
     exclude: list[str] | None = None,
+    formats: list[str] | None = None,
 ) -> RunResult:
     """Run one stage (and what it needs), re-read and validate what it exported; for run-all,
     write reports/<run_id>/ (receipts even when a stage fails) and return the summary."""
@@ -100,8 +103,10 @@ def build(
     failures: dict[str, str] = {}
     breaches = 0
     try:
-        all_vars = {"include_partial": include_partial, **(dbt_vars or {})}
+        all_vars = {"include_partial": include_partial, "formats": sorted(set(formats or [])), **(dbt_vars or {})}
         dbt.invoke(home, ["build", *selection], all_vars, on_node=on_node)
+        if stage in ("run-all", "export-all"):
+            _remove_stale_formats(home, set(formats or []))
         for model in STAGE_EXPORTS.get(stage, []):
             try:
                 firewall.validate_export(home, model, include_partial)
@@ -115,20 +120,26 @@ def build(
         if error:
             raise error
         return RunResult(stage, counts(home))
-    return _report(home, started_at, recorded_at or started_at, error, failures, breaches, include_partial)
+    return _report(home, started_at, recorded_at, error, failures, breaches, include_partial)
+
+
+def _remove_stale_formats(home: Home, wanted: set[str]) -> None:
+    """A format not asked for this run must not linger from an older corpus."""
+    for name, files in home.FORMAT_FILES.items():
+        if name not in wanted:
+            for relative in files:
+                (home.root / relative).unlink(missing_ok=True)
 
 
 def _report(
     home: Home,
     started_at: datetime,
-    recorded_at: datetime,
+    recorded_at: datetime | None,
     error: DistillError | None,
     failures: dict[str, str],
     breaches: int,
     include_partial: bool,
 ) -> RunResult:
-    run_id = receipts.new_run_id(started_at)
-    run_dir = home.reports / run_id
     stage_counts, run_counts = None, None
     if error is None:
         with connect(home) as conn:
@@ -138,22 +149,29 @@ def _report(
     stage_receipts = receipts.build_receipts(
         home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES)
     )
+    run_hash = receipts.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
+    run_id = receipts.new_run_id(started_at, recorded_at, run_hash)
+    run_dir = home.reports / run_id
     receipts.write_json(run_dir / "receipts.json", [r.model_dump(mode="json") for r in stage_receipts])
-    previous = receipts.latest_summary(home, before=run_id)
+    previous = receipts.latest_summary(home, exclude=run_id)
     summary = None
     if run_counts is not None:
-        outputs = [out for r in stage_receipts for out in r.outputs]
         summary = RunSummary(
             run_id=run_id,
-            recorded_at=recorded_at,
+            recorded_at=recorded_at or started_at,
             git_head=receipts.git_head(),
             counts=run_counts.summary_counts(),
             categories=run_counts.categories,
-            run_hash=receipts.run_hash(outputs),
+            quarantined=run_counts.quarantined,
+            run_hash=run_hash,
         )
         receipts.write_json(run_dir / "summary.json", summary.model_dump(mode="json"))
         report = receipts.drift(summary, previous, breaches)
         receipts.write_json(run_dir / "drift.json", report.model_dump(mode="json"))
+        card.write(home, summary)
+        history = [receipts.load_run(home, d.name) for d in receipts.run_dirs(home)[-10:]]
+        page = report_page.render_html(receipts.load_run(home, run_id), history)
+        (run_dir / "report.html").write_text(page, encoding="utf-8")
     elif breaches and previous is not None:
         # a firewall breach is an alert in its own right, even without a summary
         failed = previous.model_copy(update={"run_id": run_id})

@@ -27,6 +27,9 @@ MODEL_STAGES = {
     "export_rag": "export-rag",
     "export_sft": "export-sft",
     "export_preference": "export-preference",
+    "export_openai_sft": "export-sft",
+    "export_openai_dpo": "export-preference",
+    "export_trl_preference": "export-preference",
     "int_export_gates": "quarantine",
     "quarantine": "quarantine",
     "secret_patterns": "quarantine",
@@ -55,8 +58,12 @@ def stage_files(home: Home) -> dict[str, list[Path]]:
         "materialize": sorted(home.evidence_dir.glob("*/*.parquet")),
         "score": sorted((home.root / "data" / "scored-runs").glob("*/*.parquet")),
         "export-rag": [home.export_file("export_rag")],
-        "export-sft": [home.export_file("export_sft")],
-        "export-preference": [home.export_file("export_preference")],
+        "export-sft": [home.export_file("export_sft"), home.root / "exports/openai/sft.jsonl"],
+        "export-preference": [
+            home.export_file("export_preference"),
+            home.root / "exports/openai/dpo.jsonl",
+            home.root / "exports/trl/chosen_rejected_conversational.jsonl",
+        ],
         "quarantine": [home.export_file("quarantine")],
     }
 
@@ -270,15 +277,22 @@ def change_severity(old: float | None, new: float) -> tuple[float | None, str]:
 # -- the reports folder ------------------------------------------------------------------------
 
 
-def new_run_id(now: datetime) -> str:
-    """Sortable by start time; the suffix keeps two runs in the same second apart."""
-    return now.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(f"{now.isoformat()}".encode()).hexdigest()[:6]
+def new_run_id(started_at: datetime, recorded_at: datetime | None, run_hash: str | None) -> str:
+    """Sortable by time. With --recorded-at the run is a logical one: its id comes from the
+    recorded time and the run_hash, so the same input and --recorded-at give the same id (and
+    its reports replace the earlier ones). Otherwise the start time, to the microsecond."""
+    if recorded_at is not None and run_hash is not None:
+        return recorded_at.strftime("%Y%m%dT%H%M%S") + "-" + run_hash[:8]
+    return started_at.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(started_at.isoformat().encode()).hexdigest()[:8]
 
 
 def run_dirs(home: Home) -> list[Path]:
+    """Run folders, oldest first by when their receipts were written (ids from --recorded-at
+    need not sort by wall-clock time)."""
     if not home.reports.is_dir():
         return []
-    return sorted(p for p in home.reports.iterdir() if p.is_dir() and (p / "receipts.json").exists())
+    dirs = [p for p in home.reports.iterdir() if p.is_dir() and (p / "receipts.json").exists()]
+    return sorted(dirs, key=lambda p: ((p / "receipts.json").stat().st_mtime_ns, p.name))
 
 
 def write_json(path: Path, payload) -> None:
@@ -288,10 +302,10 @@ def write_json(path: Path, payload) -> None:
     tmp.replace(path)
 
 
-def latest_summary(home: Home, before: str | None = None) -> RunSummary | None:
-    """The newest valid summary.json, optionally of a run older than `before`."""
+def latest_summary(home: Home, exclude: str | None = None) -> RunSummary | None:
+    """The newest valid summary.json of any run but `exclude`."""
     for run_dir in reversed(run_dirs(home)):
-        if before is not None and run_dir.name >= before:
+        if run_dir.name == exclude:
             continue
         path = run_dir / "summary.json"
         if path.exists():

@@ -145,6 +145,7 @@ class RunSummary(Record):
     git_head: str | None
     counts: dict[str, int]
     categories: dict[str, int]
+    quarantined: dict[str, int] = Field(default_factory=dict, description="quarantine rows by reason")
     run_hash: Sha256
 
 

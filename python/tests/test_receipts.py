@@ -11,6 +11,7 @@ import pytest
 
 from conftest import run_cli
 from distill import cli, dbt
+from distill import receipts as receipts_module
 from distill.home import Home
 from distill.receipts import NodeRun, build_receipts, change_severity, drift, run_hash, output_files, stage_files
 from distill.schemas import DriftReport, RunSummary, StageReceipt
@@ -26,7 +27,7 @@ def data_outputs(home: Path) -> dict[str, str]:
 
 
 def run_dirs(home: Path) -> list[Path]:
-    return sorted(p for p in (home / "reports").iterdir() if p.is_dir())
+    return receipts_module.run_dirs(Home(home))
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,8 @@ def twice(tmp_path_factory) -> Path:
     first = run_cli("run-all", "--recorded-at", RECORDED_AT, home=home)
     assert first.code == 0, first.stderr
     (home / "first-outputs.json").write_text(json.dumps(data_outputs(home)))
+    (home / "first-summary.json").write_bytes(next(home.glob("reports/*/summary.json")).read_bytes())
+    (home / "first-card.md").write_bytes((home / "exports/README.md").read_bytes())
     second = run_cli("run-all", "--recorded-at", RECORDED_AT, "--quiet", home=home)
     assert second.code == 0, second.stderr
     assert second.stdout == ""
@@ -59,7 +62,23 @@ def test_run_all_writes_receipts_summary_and_drift(twice):
     assert summary.run_hash == run_hash([o for r in receipts for o in r.outputs])
     assert sum(summary.categories.values()) == summary.counts["scored"]
     report = DriftReport.model_validate_json((run_dir / "drift.json").read_text())
-    assert report.previous_run_id == run_dirs(twice)[0].name and report.severity == "ok"
+    assert report.previous_run_id is None and report.severity == "ok"  # the same logical run, rewritten
+
+
+def test_the_same_recorded_at_is_the_same_logical_run(twice):
+    [run_dir] = run_dirs(twice)
+    assert run_dir.name.startswith("20260430T000000-")
+    assert (run_dir / "summary.json").read_bytes() == (twice / "first-summary.json").read_bytes()
+    assert (twice / "exports/README.md").read_bytes() == (twice / "first-card.md").read_bytes()
+
+
+def test_drift_compares_with_the_previous_run(twice, tmp_path):
+    home = Path(shutil.copytree(twice, tmp_path / "home"))
+    assert run_cli("run-all", "--quiet", home=home).code == 0
+    latest = run_dirs(home)[-1]
+    report = DriftReport.model_validate_json((latest / "drift.json").read_text())
+    assert report.previous_run_id == run_dirs(home)[0].name != latest.name
+    assert {m.metric for m in report.metrics} >= {"evidence", "sft", "rejected", "firewall_breaches"}
 
 
 def test_same_input_and_recorded_at_give_identical_outputs_and_run_hash(twice):
@@ -82,8 +101,8 @@ def test_a_changed_input_line_moves_the_run_hash(twice, tmp_path):
     lines[0] = lines[0].replace('"task": "', '"task": "Urgent: ', 1)
     path.write_text("".join(lines))
     assert run_cli("run-all", "--recorded-at", RECORDED_AT, "--quiet", home=home).code == 0
-    hashes = [json.loads((d / "summary.json").read_text())["run_hash"] for d in run_dirs(home)]
-    assert hashes[-1] != hashes[0]
+    hashes = {json.loads((d / "summary.json").read_text())["run_hash"] for d in run_dirs(home)}
+    assert len(hashes) == 2
 
 
 def test_receipts_latest_prints_summary_receipts_and_drift(twice):
@@ -98,7 +117,7 @@ def test_receipts_by_run_id_as_json(twice):
     result = run_cli("receipts", "--run-id", first, "--json", home=twice)
     payload = json.loads(result.stdout)
     assert payload["run_id"] == first and payload["drift"]["previous_run_id"] is None
-    assert len(payload["receipts"]) == 6
+    assert len(payload["receipts"]) == 6 and payload["summary"]["quarantined"]
 
 
 @pytest.mark.parametrize("args", [["--run-id", "nope"], [], ["--latest", "--run-id", "x"]])
