@@ -82,7 +82,8 @@ def _bars(values: dict[str, int], colors: dict[str, str] | None = None) -> str:
         return "<p>none</p>"
     width, row, label_w = 640, 26, 190
     top = max(values.values()) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{row * len(values) + 4}" role="img">']
+    height = row * len(values) + 4
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img">']
     for i, (name, value) in enumerate(values.items()):
         y = i * row + 2
         bar = int((width - label_w - 70) * value / top)
@@ -111,7 +112,7 @@ def _lines(history: list[RunReport], metrics: list[str]) -> str:
     top = max(max(v) for v in series.values()) or 1
     step = (width - left - 150) / (len(runs) - 1)
     palette = ["#5b8def", "#2fa37a", "#e0a030", "#d0505a", "#8a6fd0", "#d0508a", "#30a0c0", "#8fc96f", "#a0a0a0", "#c07030", "#404860"]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img">',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - 150}" y2="{height - bottom}" stroke="#ccc"/>']
     for i, (metric, values) in enumerate(series.items()):
         color = palette[i % len(palette)]
