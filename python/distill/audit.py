@@ -318,3 +318,14 @@ def report_markdown(audit: Audit) -> str:
 def baseline_rows(home: Home) -> list[dict]:
     path = baselines_path(home)
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def run_and_record(home: Home, now: datetime, skip: set[str] = frozenset(),
+                   on_check: Callable[[Check], None] | None = None) -> tuple[Audit, Path]:
+    """Run the audit, append its baseline row and write reports/audit.md."""
+    result = run_audit(home, now, skip, on_check)
+    append_baseline(home, result.baseline)
+    report = home.reports / "audit.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(report_markdown(result))
+    return result, report

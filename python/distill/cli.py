@@ -333,25 +333,14 @@ def audit_full(
     """Every required check over the home, drift against the last baseline; appends a baseline row
     to data/_kb/audit_baselines.jsonl and writes reports/audit.md. Exit 0 only if every check held."""
     from distill import audit, receipts
+    from distill.report import drift_table, status_printer
 
     home: Home = ctx.obj
-    style = {"pass": "green", "fail": "bold red", "skipped": "yellow", "info": "cyan"}
-
-    def show(check: "audit.Check") -> None:
-        out.print(f"[{style[check.status]}]{check.status:>7}[/{style[check.status]}]  {check.name}: ", end="")
-        out.print(check.detail, markup=False)
-
-    result = audit.run_audit(home, receipts.now_utc(), set(skip or []), on_check=show)
-    audit.append_baseline(home, result.baseline)
-    table = Table("metric", "old", "new", "change %", "severity", box=None, pad_edge=False,
-                  title="drift against the last baseline", title_justify="left")
-    for m in result.drift:
-        table.add_row(m.metric, "-" if m.old is None else f"{int(m.old):,}", f"{int(m.new):,}",
-                      "-" if m.change_pct is None else f"{m.change_pct:+.1f}", m.severity)
-    out.print(table)
-    report = home.reports / "audit.md"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(audit.report_markdown(result))
+    show = status_printer(out)
+    result, report = audit.run_and_record(
+        home, receipts.now_utc(), set(skip or []), on_check=lambda c: show(c.status, c.name, c.detail)
+    )
+    out.print(drift_table(result.drift, "drift against the last baseline"))
     out.print(f"report: {report}; baseline appended to {home.relative(audit.baselines_path(home))}")
     if not result.passed:
         failed = [c.name for c in result.checks if not c.held]
@@ -369,15 +358,13 @@ def release_freeze(
     """Six gates (clean tree, tests, documented and contracted models, acceptance, audit, free tag),
     reports/release.md and release-manifest.json, and the `git tag` command. It never tags."""
     from distill import receipts, release
+    from distill.report import status_printer
 
     home: Home = ctx.obj
-    style = {"pass": "green", "fail": "bold red", "skipped": "yellow"}
-
-    def show(gate: "release.Gate") -> None:
-        out.print(f"[{style[gate.status]}]{gate.status:>7}[/{style[gate.status]}]  {gate.name}: ", end="")
-        out.print(gate.detail, markup=False)
-
-    gates, manifest = release.freeze(home, receipts.now_utc(), set(skip or []), on_gate=show)
+    show = status_printer(out)
+    gates, manifest = release.freeze(
+        home, receipts.now_utc(), set(skip or []), on_gate=lambda g: show(g.status, g.name, g.detail)
+    )
     release_md, manifest_path = release.write_reports(home, gates, manifest)
     out.print(f"reports: {release_md}, {manifest_path}")
     if not manifest["ready"]:

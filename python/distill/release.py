@@ -99,12 +99,9 @@ def gate_acceptance() -> Gate:
 
 def gate_audit(home: Home, now: datetime) -> tuple[Gate, audit.Audit | None]:
     try:
-        result = audit.run_audit(home, now)
+        result, _ = audit.run_and_record(home, now)
     except DistillError as exc:
         return Gate(GATES[4], "fail", str(exc)), None
-    audit.append_baseline(home, result.baseline)
-    (home.reports / "audit.md").parent.mkdir(parents=True, exist_ok=True)
-    (home.reports / "audit.md").write_text(audit.report_markdown(result))
     if result.passed:
         return Gate(GATES[4], "pass", f"{len(result.checks)} checks held"), result
     failed = [c.name for c in result.checks if not c.held]

@@ -3,7 +3,10 @@
 from rich.console import Console
 from rich.table import Table
 
+from collections.abc import Callable
+
 from distill.receipts import RunReport
+from distill.schemas import DriftMetric
 
 SEVERITY_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red"}
 STATUS_STYLE = {"success": "green", "skipped": "dim", "failed": "bold red"}
@@ -46,16 +49,30 @@ def print_run(console: Console, report: RunReport) -> None:
     drift = report.drift
     if drift is None:
         return
-    against = drift.previous_run_id or "nothing (first run)"
+    console.print(drift_table(drift.metrics, f"drift against {drift.previous_run_id or 'nothing (first run)'}"))
+    style = SEVERITY_STYLE[drift.severity]
+    console.print(f"drift: [{style}]{drift.severity}[/{style}]")
+
+
+def drift_table(metrics: list[DriftMetric], title: str) -> Table:
     table = Table("metric", "old", "new", "change %", "severity", box=None, pad_edge=False,
-                  title=f"drift against {against}", title_justify="left")
-    for m in drift.metrics:
+                  title=title, title_justify="left")
+    for m in metrics:
         style = SEVERITY_STYLE[m.severity]
         change = "-" if m.change_pct is None else f"{m.change_pct:+.1f}"
         table.add_row(m.metric, _fmt(m.old), _fmt(m.new), change, f"[{style}]{m.severity}[/{style}]")
-    console.print(table)
-    style = SEVERITY_STYLE[drift.severity]
-    console.print(f"drift: [{style}]{drift.severity}[/{style}]")
+    return table
+
+
+def status_printer(console: Console) -> Callable[[str, str, str], None]:
+    """Prints one check or gate a line: its status, coloured, then its name and detail."""
+    styles = {"pass": "green", "fail": "bold red", "skipped": "yellow", "info": "cyan"}
+
+    def show(status: str, name: str, detail: str) -> None:
+        console.print(f"[{styles[status]}]{status:>7}[/{styles[status]}]  {name}: ", end="")
+        console.print(detail, markup=False)
+
+    return show
 
 
 # -- the HTML page -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Consumer formats, the dataset card, the HTML run report and the docs site."""
+"""The exports as trainers read them (datasets, TRL, OpenAI), the dataset card, the HTML run
+report and the docs site."""
 
 import json
 import os
@@ -33,6 +34,32 @@ def load(path: Path, tmp_path: Path):
     from datasets import load_dataset
 
     return load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf"))
+
+
+def test_sft_loads_with_chat_messages(home, tmp_path):
+    ds = load(home / "exports/sft/instruction_response.jsonl", tmp_path)
+    assert ds.num_rows > 0
+    assert {"id", "instruction", "response", "messages", "quality_score", "provenance"} <= set(ds.column_names)
+    row = ds[0]
+    assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
+    assert row["messages"][0]["content"] == row["instruction"]
+    assert row["messages"][1]["content"] == row["response"]
+    assert set(ds["quality_score"]) == {"accepted"}
+
+
+def test_preference_loads_with_string_prompt_chosen_rejected(home, tmp_path):
+    ds = load(home / "exports/preference/chosen_rejected.jsonl", tmp_path)
+    assert ds.num_rows > 0
+    for column in ("prompt", "chosen", "rejected"):
+        assert ds.features[column].dtype == "string"
+    assert all(c != r for c, r in zip(ds["chosen_run_id"], ds["rejected_run_id"]))
+
+
+def test_rag_loads_with_text_and_provenance(home, tmp_path):
+    ds = load(home / "exports/rag/playbooks.jsonl", tmp_path)
+    assert ds.num_rows > 0
+    assert set(ds["source_kind"]) == {"playbook", "run"}
+    assert all(len(p["evidence_ids"]) > 0 for p in ds["provenance"])
 
 
 def test_openai_sft_is_messages_only(home, tmp_path):
