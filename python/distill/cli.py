@@ -80,6 +80,15 @@ def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
     out.print(f"warehouse: {home.warehouse}  (try: distill --home {home.root} sql \"select * from skipped_lines\")")
 
 
+def _locked(ctx: typer.Context, command: str):
+    """The home's lock, for commands that write to it (run-all, stages, audit, release)."""
+    import os
+
+    from distill import lock
+
+    return lock.hold(ctx.obj, command, float(os.environ.get("DISTILL_LOCK_WAIT_S", "10")))
+
+
 def _run_stage(
     ctx: typer.Context,
     stage: str,
@@ -89,7 +98,9 @@ def _run_stage(
     formats: list[Format] | None = None,
 ) -> pipeline.RunResult:
     home: Home = ctx.obj
-    with progress.NodeProgress(enabled=not quiet and out.is_terminal, console=out) as show:
+    home.require_sources()
+    showing = progress.NodeProgress(enabled=not quiet and out.is_terminal, console=out)
+    with _locked(ctx, f"distill {stage}"), showing as show:
         result = pipeline.build(
             home, stage, include_partial=include_partial, recorded_at=recorded_at, on_node=show,
             formats=[f.value for f in formats or []],
@@ -337,9 +348,11 @@ def audit_full(
 
     home: Home = ctx.obj
     show = status_printer(out)
-    result, report = audit.run_and_record(
-        home, receipts.now_utc(), set(skip or []), on_check=lambda c: show(c.status, c.name, c.detail)
-    )
+    home.require_sources()
+    with _locked(ctx, "distill audit-full"):
+        result, report = audit.run_and_record(
+            home, receipts.now_utc(), set(skip or []), on_check=lambda c: show(c.status, c.name, c.detail)
+        )
     out.print(drift_table(result.drift, "drift against the last baseline"))
     out.print(f"report: {report}; baseline appended to {home.relative(audit.baselines_path(home))}")
     if not result.passed:
@@ -362,9 +375,11 @@ def release_freeze(
 
     home: Home = ctx.obj
     show = status_printer(out)
-    gates, manifest = release.freeze(
-        home, receipts.now_utc(), set(skip or []), on_gate=lambda g: show(g.status, g.name, g.detail)
-    )
+    home.require_sources()
+    with _locked(ctx, "distill release-freeze"):
+        gates, manifest = release.freeze(
+            home, receipts.now_utc(), set(skip or []), on_gate=lambda g: show(g.status, g.name, g.detail)
+        )
     release_md, manifest_path = release.write_reports(home, gates, manifest)
     out.print(f"reports: {release_md}, {manifest_path}")
     if not manifest["ready"]:
