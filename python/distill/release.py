@@ -56,7 +56,7 @@ def gate_clean_tree(home: Home) -> Gate:
 
 def gate_tests() -> Gate:
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(PROJECT_DIR / "python" / "tests")],
+        [sys.executable, "-m", "pytest", "-x", "-p", "no:cacheprovider", str(PROJECT_DIR / "python" / "tests")],
         capture_output=True, text=True, cwd=PROJECT_DIR, timeout=3600,
     )
     last = (proc.stdout.strip().splitlines() or ["no output"])[-1]
