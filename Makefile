@@ -4,7 +4,7 @@ BIN     := $(VENV)/bin
 SAMPLE  := sample-home
 PYTHON  ?= python3
 
-.PHONY: run test pytest acceptance dbt-test lint schemas clean
+.PHONY: run test pytest acceptance dbt-test lint fuzz schemas clean
 
 $(BIN)/distill: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ dbt-test: $(BIN)/distill
 
 lint: $(BIN)/distill
 	$(BIN)/sqlfluff lint models tests --processes 2
+
+## fuzz: a longer hostile-input campaign through the staging layer
+fuzz: $(BIN)/distill
+	DISTILL_FUZZ_EXAMPLES=200 $(BIN)/pytest -n 2 python/tests/test_fuzz.py
 
 ## schemas: regenerate docs/schemas/*.json from distill.schemas
 schemas: $(BIN)/distill

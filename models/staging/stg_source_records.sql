@@ -20,6 +20,8 @@ classified as (
             when trim(line_text, e' \t\r') = '' then 'blank_line'
             when not json_valid(line_text) then 'malformed_json'
             when json_type(line_text) != 'OBJECT' then 'not_an_object'
+            -- I-JSON (RFC 7493) forbids duplicate member names: such a line has no canonical form
+            when len(json_keys(line_text)) != len(list_distinct(json_keys(line_text))) then 'malformed_json'
         end as read_problem
     from decoded
 ),
@@ -60,13 +62,15 @@ final as (
             when read_problem = 'corrupt_archive'
                 then 'the gzip archive ends early or is corrupt from here on: restore it from a copy'
             when read_problem = 'blank_line' then 'the line is empty or whitespace'
+            when read_problem = 'malformed_json' and json_valid(line_text)
+                then 'valid JSON but a member name repeats (not I-JSON, RFC 7493), so it has no canonical form'
             when read_problem = 'malformed_json'
                 then 'not valid JSON: ' || left(line_text, 60)
             when read_problem = 'not_an_object'
                 then 'a JSON ' || {{ json_type_name('json_type(line_text)') }} || ', not an object'
             when sig_hash is null
                 then 'valid JSON but not I-JSON (RFC 7493), so it has no canonical form: '
-                    || 'a lone surrogate or a number out of range'
+                    || 'a lone surrogate, a number out of range or nesting too deep'
         end as skip_detail
     from hashed
 )

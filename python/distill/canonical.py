@@ -39,7 +39,7 @@ def canonical_json(line: str) -> bytes:
     try:
         value = json.loads(line, parse_int=_parse_int)
         return rfc8785.dumps(value)
-    except (ValueError, rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
+    except (ValueError, rfc8785.CanonicalizationError, UnicodeEncodeError, RecursionError) as exc:
         raise ValueError(f"not canonicalizable JSON: {exc}") from None
 
 
