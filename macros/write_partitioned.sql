@@ -12,3 +12,15 @@
         overwrite true
     )
 {%- endmacro %}
+
+{% macro read_partitions(folder, columns) -%}
+    {#- The Hive-partitioned Parquet files under DISTILL_HOME/<folder>, or an empty relation of
+        the given (name, type) columns when there are none (read_parquet fails on no match). -#}
+    {%- set pattern = home_path() ~ '/' ~ folder ~ '/*/*.parquet' -%}
+    {%- set found = execute and run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] > 0 -%}
+    {%- if found -%}
+        read_parquet('{{ pattern }}', hive_partitioning = true)
+    {%- else -%}
+        (select {% for name, type in columns %}null::{{ type }} as {{ name }}{{ ', ' if not loop.last }}{% endfor %} where false)
+    {%- endif -%}
+{%- endmacro %}

@@ -1,24 +1,13 @@
 -- Invariant 5: the evidence partitions on disk match recorded_at's day and hold every evidence
 -- row once (matched by source line). A null recorded_at is invariant 3's to report.
 
-{# read_parquet fails on a glob that matches nothing: with no evidence there are no partitions #}
-{% set partitions = home_path() ~ '/data/evidence/*/*.parquet' %}
-{% set has_partitions = execute and run_query("select count(*) from glob('" ~ partitions ~ "')").columns[0].values()[0] > 0 %}
-
 with partitioned as (
-    {%- if has_partitions %}
     select
         source_file,
         line_offset,
         day
-    from read_parquet('{{ partitions }}', hive_partitioning = true)
-    {%- else %}
-    select
-        null::varchar as source_file,
-        null::bigint as line_offset,
-        null::varchar as day
-    where false
-    {%- endif %}
+    {%- set columns = [('source_file', 'varchar'), ('line_offset', 'bigint'), ('day', 'varchar')] %}
+    from {{ read_partitions('data/evidence', columns) }}
 ),
 
 evidence as (
