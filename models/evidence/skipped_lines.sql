@@ -1,5 +1,5 @@
 -- Every source line that did not become evidence, with a reason code and its line number.
--- Together with evidence it accounts for every physical line exactly once (SPEC §9.1).
+-- With evidence and pending_lines it accounts for every physical line exactly once (SPEC §9.1).
 
 with line_problems as (
     select
@@ -9,7 +9,8 @@ with line_problems as (
         skip_reason,
         skip_detail
     from {{ ref('stg_source_records') }}
-    where skip_reason is not null
+    -- a pending last line is not a skip: pending_lines holds it
+    where skip_reason is not null and skip_reason != 'pending'
 ),
 
 {% set streams = ['gateway_calls', 'pr_audits', 'human_reviews', 'tool_runs', 'test_runs',

@@ -39,8 +39,15 @@ def model(dbt, session):
     # Files of no known stream are read too: each of their lines is skipped as unknown_stream.
     kb = home / "data" / "_kb"
     every_file = sorted(p for p in kb.iterdir() if p.name.endswith(SOURCE_SUFFIXES)) if kb.is_dir() else []
+    # A consistent snapshot: each plain file is read up to the size it has now; lines appended
+    # while the run reads are left for the next run (archives are complete by construction).
     sources = [
-        SourceFile(path=path, relative=path.relative_to(home).as_posix(), stream=stream_of.get(path))
+        SourceFile(
+            path=path,
+            relative=path.relative_to(home).as_posix(),
+            stream=stream_of.get(path),
+            limit=None if path.name.endswith(".gz") else path.stat().st_size,
+        )
         for path in (p.resolve() for p in every_file)
         if path.name not in NOT_SOURCES
     ]

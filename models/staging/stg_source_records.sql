@@ -56,7 +56,7 @@ final as (
                 then 'no stream matches this file name; expected data/_kb/<stream>*.jsonl'
             when read_problem = 'oversize'
                 then 'line of ' || line_bytes || ' bytes exceeds max_line_bytes ({{ var("max_line_bytes") }})'
-            when read_problem = 'incomplete_last_line'
+            when read_problem = 'pending'
                 then 'no newline after the last line: it may still be being written; read again next run'
             when read_problem = 'invalid_utf8' then 'the line is not valid UTF-8'
             when read_problem = 'corrupt_archive'

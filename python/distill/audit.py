@@ -95,6 +95,8 @@ def check_lines(home: Home, conn) -> Check:
             select source_file, line_offset from evidence
             union all
             select source_file, line_offset from skipped_lines
+            union all
+            select source_file, line_offset from pending_lines
         ),
         outcome_counts as (select source_file, line_offset, count(*) as n from outcomes group by all)
         select count(*)
@@ -104,7 +106,7 @@ def check_lines(home: Home, conn) -> Check:
         """
     ).fetchone()[0]
     if unaccounted:
-        return Check("every line accounted for", "fail", f"{unaccounted} lines are not exactly one of evidence or skip")
+        return Check("every line accounted for", "fail", f"{unaccounted} lines are not exactly one of evidence, skip or pending")
     on_disk = {
         home.relative(p): _physical_lines(p)
         for p in sorted(home.kb.iterdir())
@@ -114,7 +116,7 @@ def check_lines(home: Home, conn) -> Check:
     changed += [f"{f}: gone" for f in read if f not in on_disk]
     if changed:
         return Check("every line accounted for", "fail", "source files changed since the run: " + "; ".join(changed[:3]))
-    return Check("every line accounted for", "pass", f"{sum(read.values()):,} lines in {len(read)} files, each evidence or skip")
+    return Check("every line accounted for", "pass", f"{sum(read.values()):,} lines in {len(read)} files, each evidence, skip or pending")
 
 
 def check_scored(conn) -> Check:

@@ -60,7 +60,7 @@ def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in counts.skipped.items())
         out.print(f"skipped by reason: {reasons}")
     if counts.pending:
-        out.print(f"{counts.pending} incomplete last line(s) will be read again by the next run")
+        out.print(f"{counts.pending} pending last line(s) will be read again by the next run")
     if stage != "build-evidence" and counts.scored is not None:
         categories = ", ".join(f"{c} {n:,}" for c, n in counts.categories.items())
         out.print(f"scored {counts.scored:,} runs: {categories}")

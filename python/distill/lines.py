@@ -35,6 +35,7 @@ class SourceFile:
     path: Path  # absolute
     relative: str  # as recorded in provenance: relative to the home
     stream: str | None  # None: the file belongs to no known stream
+    limit: int | None = None  # bytes to read: the file's size when the run started (a snapshot)
 
 
 def _batch(
@@ -79,10 +80,14 @@ def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatc
     carry = b""  # an unfinished line from the previous block
     carry_len = 0  # its true length (the bytes are dropped once it is known to be oversize)
     corrupt = False  # an archive that could not be read to its end
+    remaining = source.limit
     with open_source(source.path) as handle:
         while True:
             try:
-                chunk = handle.read(BLOCK_BYTES)
+                # lines appended after the snapshot are left for the next run
+                chunk = handle.read(BLOCK_BYTES if remaining is None else min(BLOCK_BYTES, remaining))
+                if remaining is not None:
+                    remaining -= len(chunk)
             except (OSError, EOFError):
                 # a truncated or corrupt archive: what was read stands, the rest is one skip row
                 corrupt = True
@@ -127,14 +132,14 @@ def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatc
             tail = chunk[newlines[-1] + 1 :]
             carry, carry_len = tail, len(tail)
     if carry_len or corrupt:
-        # No newline after the last line: it may still be being written (SPEC §12); or the rest
-        # of an archive could not be decompressed.
+        # No newline after the last line: it may still be being written, so it is pending and
+        # read again next run; or the rest of an archive could not be decompressed.
         yield _batch(
             source,
             line_no,
             np.array([file_offset]),
             np.array([carry_len]),
-            ["corrupt_archive" if corrupt else "incomplete_last_line"],
+            ["corrupt_archive" if corrupt else "pending"],
             pa.array([None], pa.binary()),
         )
 

@@ -196,6 +196,7 @@ def counts(home: Home) -> RunCounts:
         skipped = dict(
             conn.execute("select reason, count(*) from skipped_lines group by reason order by reason").fetchall()
         )
+        (pending,) = conn.execute("select count(*) from pending_lines").fetchone()
         scored, categories, exports, quarantined = None, {}, {}, {}
         if _table_exists(conn, "scored_runs"):
             (scored,) = conn.execute("select count(*) from scored_runs").fetchone()
@@ -214,7 +215,7 @@ def counts(home: Home) -> RunCounts:
         source_lines=lines,
         evidence=evidence,
         skipped=skipped,
-        pending=skipped.get("incomplete_last_line", 0),
+        pending=pending,
         scored=scored,
         categories=categories,
         exports=exports,

@@ -146,6 +146,7 @@ class StageCounts:
     rows_in: int
     rows_out: int
     rows_skipped: int
+    rows_pending: int = 0
 
 
 def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
@@ -157,6 +158,7 @@ def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
             (select count(*) from stg_source_lines),
             (select count(*) from evidence),
             (select count(*) from skipped_lines),
+            (select count(*) from pending_lines),
             (select count(*) from int_run_evidence),
             (select count(*) from scored_runs),
             (select count(*) from int_export_gates where candidate_kind = 'playbook' or category in ('accepted', 'partially_accepted')),
@@ -169,9 +171,9 @@ def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
             (select count(*) from quarantine)
         """.replace("{sft}", sft_categories)
     ).fetchone()
-    lines, evidence, skipped, run_rows, scored, rag_in, rag, sft_in, sft, pref_in, pref, gates, held = row
+    lines, evidence, skipped, pending, run_rows, scored, rag_in, rag, sft_in, sft, pref_in, pref, gates, held = row
     return {
-        "materialize": StageCounts(lines, evidence, skipped),
+        "materialize": StageCounts(lines, evidence, skipped, pending),
         "score": StageCounts(run_rows, scored, 0),
         "export-rag": StageCounts(rag_in, rag, max(rag_in - rag, 0)),
         "export-sft": StageCounts(sft_in, sft, max(sft_in - sft, 0)),
@@ -218,6 +220,7 @@ def build_receipts(
                 rows_in=c.rows_in if c else 0,
                 rows_out=c.rows_out if c else 0,
                 rows_skipped=c.rows_skipped if c else 0,
+                rows_pending=c.rows_pending if c else 0,
                 outputs=output_files(home, files[stage]) if status == "success" else [],
                 error=error,
             )

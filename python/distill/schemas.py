@@ -134,6 +134,7 @@ class StageReceipt(Record):
     rows_in: int = Field(ge=0)
     rows_out: int = Field(ge=0)
     rows_skipped: int = Field(ge=0)
+    rows_pending: int = Field(default=0, ge=0, description="last lines with no newline yet, read again next run")
     outputs: list[OutputFile]
     error: str | None = None
 

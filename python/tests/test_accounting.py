@@ -65,11 +65,13 @@ def test_every_hostile_line_is_accounted_for_exactly_once(hostile_home):
         select line_offset, 'evidence' from evidence where source_file = 'data/_kb/gateway_calls.jsonl'
         union all
         select line_offset, reason from skipped_lines where source_file = 'data/_kb/gateway_calls.jsonl'
+        union all
+        select line_offset, 'pending' from pending_lines where source_file = 'data/_kb/gateway_calls.jsonl'
         order by 1
         """,
     )
     expected = [(i, outcome) for i, (_, outcome) in enumerate(HOSTILE)]
-    expected.append((len(HOSTILE), "incomplete_last_line"))
+    expected.append((len(HOSTILE), "pending"))
     assert rows == expected
 
 
@@ -77,8 +79,9 @@ def test_all_files_are_counted_and_non_sources_are_not_read(hostile_home):
     (lines,) = query(hostile_home, "select count(*) from stg_source_lines")[0]
     (evidence,) = query(hostile_home, "select count(*) from evidence")[0]
     (skipped,) = query(hostile_home, "select count(*) from skipped_lines")[0]
+    (pending,) = query(hostile_home, "select count(*) from pending_lines")[0]
     assert lines == len(HOSTILE) + 1 + 1 + 2
-    assert evidence + skipped == lines
+    assert evidence + skipped + pending == lines and pending == 1
     files = {f for (f,) in query(hostile_home, "select distinct source_file from stg_source_lines")}
     assert "data/_kb/audit_baselines.jsonl" not in files
 
@@ -131,10 +134,10 @@ def test_evidence_partitions_match_the_day(hostile_home):
 def test_cli_prints_a_one_line_summary_of_skips(hostile_home):
     printed = hostile_home.joinpath("cli-output.txt").read_text()
     assert "skipped by reason: blank_line 2," in printed
-    assert "incomplete_last_line 1" in printed
+    assert "1 pending last line(s) will be read again by the next run" in printed
 
 
-def test_incomplete_last_line_is_read_once_complete(hostile_home):
+def test_a_pending_last_line_is_read_once_complete(hostile_home):
     with (hostile_home / "data" / "_kb" / "gateway_calls.jsonl").open("ab") as handle:
         handle.write(b"\n")
     assert run_cli("build-evidence", home=hostile_home).code == 0
@@ -142,4 +145,53 @@ def test_incomplete_last_line_is_read_once_complete(hostile_home):
         hostile_home,
         f"select stream, recorded_at::varchar from evidence where source_file = 'data/_kb/gateway_calls.jsonl' and line_offset = {len(HOSTILE)}",
     ) == [("gateway_calls", "2026-04-03 01:30:00")]
-    assert query(hostile_home, "select count(*) from skipped_lines where reason = 'incomplete_last_line'") == [(0,)]
+    assert query(hostile_home, "select count(*) from pending_lines") == [(0,)]
+
+
+WRITER = """
+import sys, time, json
+path = sys.argv[1]
+n = 0
+with open(path, "ab", buffering=0) as out:
+    while True:
+        line = json.dumps({"run_id": f"live-{n}", "ts": "2026-04-01T10:00:00Z", "status": "success", "task": "t" * 200})
+        half = len(line) // 2
+        out.write(line[:half].encode())  # a line is written in two pieces, as a busy logger does
+        time.sleep(0.002)
+        out.write(line[half:].encode() + b"\\n")
+        n += 1
+"""
+
+
+def test_a_source_being_appended_is_read_as_a_snapshot_and_nothing_is_lost(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path
+    kb = home / "data" / "_kb"
+    kb.mkdir(parents=True)
+    path = kb / "task_outcomes.jsonl"
+    path.write_bytes(b"")
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)])
+    try:
+        time.sleep(0.5)
+        result = run_cli("build-evidence", home=home)
+        assert result.code == 0, result.stderr
+    finally:
+        writer.kill()
+        writer.wait()
+    (read_bytes, lines, pending) = query(home, "select bytes_read, lines_read, pending_lines from source_files")[0]
+    assert 0 < read_bytes < path.stat().st_size  # the writer went on after the snapshot
+    snapshot = path.read_bytes()[:read_bytes]
+    assert lines == snapshot.count(b"\n") + (not snapshot.endswith(b"\n"))
+    assert query(home, "select count(*) from skipped_lines") == [(0,)]  # a half-written line is pending, not bad
+    with path.open("ab") as handle:  # let the writer's last line finish
+        handle.write(b"\n")
+    assert run_cli("build-evidence", home=home).code == 0
+    on_disk = path.read_bytes()
+    total = on_disk.count(b"\n")
+    accounted = query(home, """select (select count(*) from evidence) + (select count(*) from skipped_lines)
+                                 + (select count(*) from pending_lines)""")[0][0]
+    assert accounted == total
+    assert query(home, "select count(*) from evidence")[0][0] >= lines - pending

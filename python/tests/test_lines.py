@@ -17,7 +17,7 @@ def naive_split(data: bytes, max_line_bytes: int) -> list[tuple]:
         if is_last and part == b"":
             break
         if is_last:
-            out.append((offset, len(part), None, "incomplete_last_line"))
+            out.append((offset, len(part), None, "pending"))
         elif len(part) > max_line_bytes:
             out.append((offset, len(part), None, "oversize"))
         else:

@@ -53,7 +53,8 @@ def test_run_all_writes_receipts_summary_and_drift(twice):
                                            "quarantine"]
     assert all(r.status == "success" and r.outputs and r.rows_out > 0 for r in receipts)
     materialize = receipts[0]
-    assert materialize.rows_in == materialize.rows_out + materialize.rows_skipped
+    assert materialize.rows_in == materialize.rows_out + materialize.rows_skipped + materialize.rows_pending
+    assert materialize.rows_pending == 1  # the generator's last line still being written
     for r in receipts:
         for out in r.outputs:
             assert hashlib.sha256((twice / out.path).read_bytes()).hexdigest() == out.sha256

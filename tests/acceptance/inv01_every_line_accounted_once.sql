@@ -1,5 +1,6 @@
--- Invariant 1: every physical line of every source file is accounted for exactly once,
--- as evidence or as a skip (with reason and line number). Returns the lines that are not.
+-- Invariant 1: every physical line of every source file is accounted for exactly once, as
+-- evidence, as a skip (with reason and line number) or as a pending last line. Returns the
+-- lines that are not.
 
 with source_lines as (
     select
@@ -20,6 +21,13 @@ outcomes as (
         source_file,
         line_offset
     from {{ ref('skipped_lines') }}
+
+    union all
+
+    select
+        source_file,
+        line_offset
+    from {{ ref('pending_lines') }}
 ),
 
 outcome_counts as (
