@@ -425,6 +425,27 @@ def docs_command(
                 pass
 
 
+@app.command("bench")
+def bench_command(
+    ctx: typer.Context,
+    lines: Annotated[int, typer.Option("--lines", min=100, help="Source lines to generate (if the home has none).")] = 100000,
+    seed: Annotated[int, typer.Option("--seed", help="Generator seed.")] = 1,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Measured runs of each (after a warm-up).")] = 3,
+) -> None:
+    """Measure run-all against the raw-scan floor (one DuckDB pass that parses and hashes every
+    line) on the same files; print and write reports/bench.json."""
+    from distill import bench
+
+    home: Home = ctx.obj
+    home.root.mkdir(parents=True, exist_ok=True)
+    result = bench.run_bench(home, lines, seed, runs)
+    table = Table("lines", "MB", "floor s", "run-all s", "ratio", "lines/s", "MB/s", "peak RSS MB", box=None)
+    table.add_row(f"{result.lines:,}", f"{result.megabytes:,}", f"{result.floor_s}", f"{result.run_all_s}",
+                  f"{result.ratio}x", f"{result.lines_per_s:,}", f"{result.mb_per_s}", f"{result.peak_rss_mb:,}")
+    out.print(table)
+    out.print(f"medians of {runs} runs; written to {bench.write(home, result)}", markup=False)
+
+
 @app.command("generate")
 def generate(
     ctx: typer.Context,

@@ -1,0 +1,88 @@
+"""The benchmark (SPEC §13): the whole pipeline against the physical floor on the same files, one
+raw DuckDB pass that reads every line, parses it and hashes it."""
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from distill.generate import generate_home
+from distill.home import Home
+
+FLOOR_SQL = """
+select count(*) as lines, sum(length(sha256(json::varchar))) as hashed
+from read_json_objects(?, format = 'newline_delimited', ignore_errors = true)
+"""
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    lines: int
+    megabytes: float
+    floor_s: float
+    run_all_s: float
+    ratio: float
+    lines_per_s: float
+    mb_per_s: float
+    peak_rss_mb: float
+    runs: int
+
+
+def _floor(home: Home) -> float:
+    with duckdb.connect() as conn:
+        conn.execute("set threads = 2")
+        started = time.perf_counter()
+        conn.execute(FLOOR_SQL, [str(home.kb / "*.jsonl")]).fetchall()
+        return time.perf_counter() - started
+
+
+def _run_all(home: Home) -> tuple[float, float]:
+    """One run-all in a child process: wall seconds and the child's peak RSS in MB."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "distill", "--home", str(home.root), "run-all", "--quiet"],
+        capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip())
+    # ru_maxrss of children is the largest of any child so far, in KiB on Linux
+    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def run_bench(home: Home, lines: int, seed: int, runs: int) -> BenchResult:
+    if not home.kb.exists() or not any(home.kb.iterdir()):
+        generate_home(home, lines, seed)
+    size = sum(p.stat().st_size for p in home.kb.glob("*.jsonl"))
+    _floor(home)  # warm the page cache
+    floors = [_floor(home) for _ in range(runs)]
+    _run_all(home)  # warm-up
+    results = [_run_all(home) for _ in range(runs)]
+    floor = statistics.median(floors)
+    run_all = statistics.median(r[0] for r in results)
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        (read_lines,) = conn.execute("select count(*) from stg_source_lines").fetchone()
+    return BenchResult(
+        lines=read_lines,
+        megabytes=round(size / 1e6, 1),
+        floor_s=round(floor, 3),
+        run_all_s=round(run_all, 3),
+        ratio=round(run_all / floor, 1),
+        lines_per_s=round(read_lines / run_all),
+        mb_per_s=round(size / 1e6 / run_all, 1),
+        peak_rss_mb=round(max(r[1] for r in results), 1),
+        runs=runs,
+    )
+
+
+def write(home: Home, result: BenchResult) -> Path:
+    path = home.reports / "bench.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(result), indent=2) + "\n")
+    return path
