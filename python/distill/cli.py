@@ -96,6 +96,7 @@ def _run_stage(
     recorded_at: datetime | None = None,
     quiet: bool = False,
     formats: list[Format] | None = None,
+    force: bool = False,
 ) -> pipeline.RunResult:
     home: Home = ctx.obj
     home.require_sources()
@@ -103,7 +104,7 @@ def _run_stage(
     with _locked(ctx, f"distill {stage}"), showing as show:
         result = pipeline.build(
             home, stage, include_partial=include_partial, recorded_at=recorded_at, on_node=show,
-            formats=[f.value for f in formats or []],
+            formats=[f.value for f in formats or []], force=force,
         )
     if not quiet:
         _summary(home, stage, result.counts)
@@ -135,12 +136,17 @@ def run_all(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress and no summary; errors still print.")] = False,
     formats: Formats = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Do the data work even when nothing changed since the last run.")
+    ] = False,
 ) -> None:
     """The whole pipeline: evidence, scoring, every export and quarantine, with their tests; then
     receipts, summary and drift in reports/<run_id>/."""
-    result = _run_stage(ctx, "run-all", include_partial, _parse_recorded_at(recorded_at), quiet, formats)
+    result = _run_stage(ctx, "run-all", include_partial, _parse_recorded_at(recorded_at), quiet, formats, force)
     if not quiet and result.summary is not None:
         home: Home = ctx.obj
+        if result.unchanged_since:
+            out.print(f"nothing changed since run {result.unchanged_since}: no data work, its outputs stand")
         out.print(f"run {result.run_id}: run_hash {result.summary.run_hash}")
         out.print(f"reports:   {home.reports / result.run_id}/{{summary,receipts,drift}}.json  (distill receipts --latest)")
 

@@ -78,6 +78,7 @@ class RunResult:
     counts: RunCounts
     run_id: str | None = None  # run-all only
     summary: RunSummary | None = None
+    unchanged_since: str | None = None  # the run whose outputs still stand, when nothing changed
 
 
 def build(
@@ -89,9 +90,11 @@ def build(
     dbt_vars: dict | None = None,
     exclude: list[str] | None = None,
     formats: list[str] | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Run one stage (and what it needs), re-read and validate what it exported; for run-all,
-    write reports/<run_id>/ (receipts even when a stage fails) and return the summary."""
+    write reports/<run_id>/ (receipts even when a stage fails) and return the summary. A run-all
+    whose inputs did not change since the last run does no data work, unless forced."""
     home.require_sources()
     home.make_output_dirs()
     started_at = receipts.now_utc()
@@ -102,8 +105,14 @@ def build(
     error: DistillError | None = None
     failures: dict[str, str] = {}
     breaches = 0
+    all_vars = {"include_partial": include_partial, "formats": sorted(set(formats or [])), **(dbt_vars or {})}
+    fingerprint = receipts.input_fingerprint(home, {"vars": all_vars, "exclude": exclude or []})
+    if stage == "run-all" and not force:
+        previous = _unchanged(home, fingerprint)
+        if previous is not None:
+            # nothing the outputs depend on changed: no data work, only receipts
+            return _report(home, started_at, recorded_at, None, {}, 0, include_partial, fingerprint, previous)
     try:
-        all_vars = {"include_partial": include_partial, "formats": sorted(set(formats or [])), **(dbt_vars or {})}
         dbt.invoke(home, ["build", *selection], all_vars, on_node=on_node)
         if stage in ("run-all", "export-all"):
             _remove_stale_formats(home, set(formats or []))
@@ -120,7 +129,16 @@ def build(
         if error:
             raise error
         return RunResult(stage, counts(home))
-    return _report(home, started_at, recorded_at, error, failures, breaches, include_partial)
+    return _report(home, started_at, recorded_at, error, failures, breaches, include_partial, fingerprint)
+
+
+def _unchanged(home: Home, fingerprint: str) -> RunSummary | None:
+    """The last run, if its inputs fingerprint matches and its outputs are on disk as it wrote them."""
+    previous = receipts.latest_summary(home)
+    if previous is None or previous.input_fingerprint != fingerprint or not home.warehouse.exists():
+        return None
+    on_disk = [o for paths in receipts.stage_files(home).values() for o in receipts.output_files(home, paths)]
+    return previous if receipts.run_hash(on_disk) == previous.run_hash else None
 
 
 def _remove_stale_formats(home: Home, wanted: set[str]) -> None:
@@ -139,17 +157,23 @@ def _report(
     failures: dict[str, str],
     breaches: int,
     include_partial: bool,
+    fingerprint: str,
+    unchanged_since: RunSummary | None = None,
 ) -> RunResult:
     stage_counts, run_counts = None, None
     if error is None:
         with connect(home) as conn:
             stage_counts = receipts.stage_counts(conn, include_partial)
         run_counts = counts(home)
-    nodes = receipts.node_runs(dbt.target_dir(home) / "target")
+    # a run with nothing to do ran no dbt node: every stage is skipped, the outputs still stand
+    nodes = [] if unchanged_since else receipts.node_runs(dbt.target_dir(home) / "target")
     stage_receipts = receipts.build_receipts(
         home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES)
     )
-    run_hash = receipts.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
+    if unchanged_since:
+        run_hash = unchanged_since.run_hash
+    else:
+        run_hash = receipts.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
     run_id = receipts.new_run_id(started_at, recorded_at, run_hash)
     run_dir = home.reports / run_id
     receipts.write_json(run_dir / "receipts.json", [r.model_dump(mode="json") for r in stage_receipts])
@@ -164,6 +188,7 @@ def _report(
             categories=run_counts.categories,
             quarantined=run_counts.quarantined,
             run_hash=run_hash,
+            input_fingerprint=fingerprint,
         )
         receipts.write_json(run_dir / "summary.json", summary.model_dump(mode="json"))
         report = receipts.drift(summary, previous, breaches)
@@ -178,7 +203,7 @@ def _report(
         receipts.write_json(run_dir / "drift.json", receipts.drift(failed, previous, breaches).model_dump(mode="json"))
     if error is not None:
         raise DistillError(f"{error} (receipts: {home.relative(run_dir / 'receipts.json')})")
-    return RunResult("run-all", run_counts, run_id, summary)
+    return RunResult("run-all", run_counts, run_id, summary, unchanged_since.run_id if unchanged_since else None)
 
 
 def _table_exists(conn, name: str) -> bool:

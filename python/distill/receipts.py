@@ -80,6 +80,23 @@ def run_hash(outputs: list[OutputFile]) -> str:
     return digest.hexdigest()
 
 
+def input_fingerprint(home: Home, options: dict) -> str:
+    """What a run's outputs depend on: every source file's path, size and mtime, every file of
+    the dbt project and the package, and the run's options. Equal fingerprints, equal outputs."""
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
+    if home.kb.is_dir():
+        for path in sorted(home.kb.iterdir()):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    for folder in ("models", "macros", "seeds", "tests/acceptance", "python/distill"):
+        for path in sorted((PROJECT_DIR / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".py"):
+                digest.update(path.relative_to(PROJECT_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update((PROJECT_DIR / "dbt_project.yml").read_bytes())
+    return digest.hexdigest()
+
+
 def git_head() -> str | None:
     try:
         proc = subprocess.run(

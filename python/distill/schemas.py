@@ -148,6 +148,9 @@ class RunSummary(Record):
     categories: dict[str, int]
     quarantined: dict[str, int] = Field(default_factory=dict, description="quarantine rows by reason")
     run_hash: Sha256
+    input_fingerprint: Sha256 | None = Field(
+        default=None, description="sha256 of the source files (path, size, mtime), the project and the run's options"
+    )
 
 
 class DriftMetric(Record):

@@ -40,7 +40,7 @@ def twice(tmp_path_factory) -> Path:
     (home / "first-outputs.json").write_text(json.dumps(data_outputs(home)))
     (home / "first-summary.json").write_bytes(next(home.glob("reports/*/summary.json")).read_bytes())
     (home / "first-card.md").write_bytes((home / "exports/README.md").read_bytes())
-    second = run_cli("run-all", "--recorded-at", RECORDED_AT, "--quiet", home=home)
+    second = run_cli("run-all", "--recorded-at", RECORDED_AT, "--quiet", "--force", home=home)
     assert second.code == 0, second.stderr
     assert second.stdout == ""
     return home
@@ -180,7 +180,7 @@ def test_a_firewall_failure_still_writes_receipts_and_an_alert(twice, tmp_path, 
         return nodes
 
     monkeypatch.setattr(dbt, "invoke", invoke_then_smuggle)
-    monkeypatch.setattr(sys, "argv", ["distill", "--home", str(home), "run-all", "--quiet"])
+    monkeypatch.setattr(sys, "argv", ["distill", "--home", str(home), "run-all", "--quiet", "--force"])
     with pytest.raises(SystemExit) as exit_info:
         cli.main()
     assert exit_info.value.code == 1
@@ -229,3 +229,31 @@ def test_output_files_hash_what_is_on_disk(twice):
     files = output_files(home, stage_files(home)["export-sft"])
     assert files[0].path == "exports/sft/instruction_response.jsonl"
     assert files[0].sha256 == hashlib.sha256((twice / files[0].path).read_bytes()).hexdigest()
+
+
+def test_a_rerun_with_nothing_new_does_no_data_work(twice, tmp_path):
+    home = Path(shutil.copytree(twice, tmp_path / "home"))
+    run_results = home / "data/.dbt/target/run_results.json"
+    before = run_results.stat().st_mtime_ns
+    result = run_cli("run-all", home=home)
+    assert result.code == 0 and "nothing changed since run" in result.stdout
+    assert run_results.stat().st_mtime_ns == before  # dbt did not run
+    latest = run_dirs(home)[-1]
+    assert {r["status"] for r in json.loads((latest / "receipts.json").read_text())} == {"skipped"}
+    summaries = {json.loads((d / "summary.json").read_text())["run_hash"] for d in run_dirs(home)}
+    assert len(summaries) == 1
+
+
+@pytest.mark.parametrize("change", ["append a line", "delete an export"])
+def test_a_changed_input_or_missing_output_does_the_work_again(twice, tmp_path, change):
+    home = Path(shutil.copytree(twice, tmp_path / "home"))
+    if change == "append a line":
+        with (home / "data/_kb/task_outcomes.jsonl").open("a") as handle:
+            handle.write('{"run_id": "new-run", "ts": "2026-04-03T00:00:00Z", "status": "success", "task": "New"}\n')
+    else:
+        (home / "exports/sft/instruction_response.jsonl").unlink()
+    result = run_cli("run-all", home=home)
+    assert result.code == 0 and "nothing changed" not in result.stdout
+    assert (home / "exports/sft/instruction_response.jsonl").exists()
+    latest = run_dirs(home)[-1]
+    assert {r["status"] for r in json.loads((latest / "receipts.json").read_text())} == {"success"}
