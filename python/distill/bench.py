@@ -31,6 +31,7 @@ class BenchResult:
     lines_per_s: float
     mb_per_s: float
     peak_rss_mb: float
+    noop_s: float  # a run-all with nothing new: no data work
     runs: int
 
 
@@ -42,11 +43,11 @@ def _floor(home: Home) -> float:
         return time.perf_counter() - started
 
 
-def _run_all(home: Home) -> tuple[float, float]:
+def _run_all(home: Home, force: bool = True) -> tuple[float, float]:
     """One run-all in a child process: wall seconds and the child's peak RSS in MB."""
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "distill", "--home", str(home.root), "run-all", "--quiet"],
+        [sys.executable, "-m", "distill", "--home", str(home.root), "run-all", "--quiet", *(["--force"] if force else [])],
         capture_output=True, text=True,
     )
     elapsed = time.perf_counter() - started
@@ -64,6 +65,7 @@ def run_bench(home: Home, lines: int, seed: int, runs: int) -> BenchResult:
     floors = [_floor(home) for _ in range(runs)]
     _run_all(home)  # warm-up
     results = [_run_all(home) for _ in range(runs)]
+    noop = statistics.median(_run_all(home, force=False)[0] for _ in range(runs))
     floor = statistics.median(floors)
     run_all = statistics.median(r[0] for r in results)
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
@@ -77,6 +79,7 @@ def run_bench(home: Home, lines: int, seed: int, runs: int) -> BenchResult:
         lines_per_s=round(read_lines / run_all),
         mb_per_s=round(size / 1e6 / run_all, 1),
         peak_rss_mb=round(max(r[1] for r in results), 1),
+        noop_s=round(noop, 3),
         runs=runs,
     )
 

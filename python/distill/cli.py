@@ -445,9 +445,10 @@ def bench_command(
     home: Home = ctx.obj
     home.root.mkdir(parents=True, exist_ok=True)
     result = bench.run_bench(home, lines, seed, runs)
-    table = Table("lines", "MB", "floor s", "run-all s", "ratio", "lines/s", "MB/s", "peak RSS MB", box=None)
+    table = Table("lines", "MB", "floor s", "run-all s", "ratio", "lines/s", "MB/s", "peak RSS MB", "no-op s", box=None)
     table.add_row(f"{result.lines:,}", f"{result.megabytes:,}", f"{result.floor_s}", f"{result.run_all_s}",
-                  f"{result.ratio}x", f"{result.lines_per_s:,}", f"{result.mb_per_s}", f"{result.peak_rss_mb:,}")
+                  f"{result.ratio}x", f"{result.lines_per_s:,}", f"{result.mb_per_s}", f"{result.peak_rss_mb:,}",
+                  f"{result.noop_s}")
     out.print(table)
     out.print(f"medians of {runs} runs; written to {bench.write(home, result)}", markup=False)
 
