@@ -59,7 +59,7 @@ def reference_hash(line: bytes) -> str | None:
 
 
 # Each example is a pipeline run (seconds), so no shrinking: a failure reports its files as found.
-@settings(max_examples=int(os.environ.get("DISTILL_FUZZ_EXAMPLES", "4")), deadline=None,
+@settings(max_examples=int(os.environ.get("DISTILL_FUZZ_EXAMPLES", "2")), deadline=None,
           phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(files=st.dictionaries(st.sampled_from(STREAMS), st.lists(raw_lines, min_size=1, max_size=40), min_size=1))
