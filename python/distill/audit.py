@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from distill import acceptance, dbt, firewall, pipeline, receipts
 from distill.errors import DistillError
-from distill.home import PROJECT_DIR, STREAMS, Home
+from distill.home import NOT_SOURCES, PROJECT_DIR, STREAMS, Home
 from distill.lines import SOURCE_SUFFIXES, open_source
 from distill.schemas import AuditBaseline, DriftMetric, RunSummary, json_schemas
 from distill.warehouse import connect
@@ -110,7 +110,7 @@ def check_lines(home: Home, conn) -> Check:
     on_disk = {
         home.relative(p): _physical_lines(p)
         for p in sorted(home.kb.iterdir())
-        if p.name.endswith(SOURCE_SUFFIXES) and p.name not in ("audit_baselines.jsonl",)
+        if p.name.endswith(SOURCE_SUFFIXES) and p.name not in NOT_SOURCES
     }
     changed = [f"{f}: {read.get(f, 0)} read, {n} now" for f, n in on_disk.items() if read.get(f, 0) != n]
     changed += [f"{f}: gone" for f in read if f not in on_disk]

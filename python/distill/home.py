@@ -67,17 +67,17 @@ class Home:
         "quarantine": "exports/quarantine/quarantined.jsonl",
     }
 
-    # Consumer formats (`--format`), each a dbt model over the same rows, and the files they write.
+    # Consumer formats (`--format`): the dbt model of each, over the same rows, and its file.
     FORMAT_FILES = {
-        "openai": ("exports/openai/sft.jsonl", "exports/openai/dpo.jsonl"),
-        "trl-conversational": ("exports/trl/chosen_rejected_conversational.jsonl",),
+        "openai": {"export_openai_sft": "exports/openai/sft.jsonl", "export_openai_dpo": "exports/openai/dpo.jsonl"},
+        "trl-conversational": {"export_trl_preference": "exports/trl/chosen_rejected_conversational.jsonl"},
     }
 
     def export_file(self, model: str) -> Path:
         return self.root / self.EXPORT_FILES[model]
 
     def make_output_dirs(self) -> None:
-        format_files = [f for files in self.FORMAT_FILES.values() for f in files]
+        format_files = [f for files in self.FORMAT_FILES.values() for f in files.values()]
         for relative in ("data", *self.EXPORT_FILES.values(), *format_files):
             path = self.root / relative
             (path.parent if path.suffix else path).mkdir(parents=True, exist_ok=True)

@@ -145,7 +145,7 @@ def _remove_stale_formats(home: Home, wanted: set[str]) -> None:
     """A format not asked for this run must not linger from an older corpus."""
     for name, files in home.FORMAT_FILES.items():
         if name not in wanted:
-            for relative in files:
+            for relative in files.values():
                 (home.root / relative).unlink(missing_ok=True)
 
 

@@ -54,18 +54,16 @@ def file_sha256(path: Path) -> str:
 
 def stage_files(home: Home) -> dict[str, list[Path]]:
     """The data outputs of each stage, as they lie on disk now."""
-    return {
+    files = {
         "materialize": sorted(home.evidence_dir.glob("*/*.parquet")),
         "score": sorted((home.root / "data" / "scored-runs").glob("*/*.parquet")),
-        "export-rag": [home.export_file("export_rag")],
-        "export-sft": [home.export_file("export_sft"), home.root / "exports/openai/sft.jsonl"],
-        "export-preference": [
-            home.export_file("export_preference"),
-            home.root / "exports/openai/dpo.jsonl",
-            home.root / "exports/trl/chosen_rejected_conversational.jsonl",
-        ],
-        "quarantine": [home.export_file("quarantine")],
+        **{stage: [home.export_file(model)] for model, stage in MODEL_STAGES.items() if model in home.EXPORT_FILES},
     }
+    # a consumer format belongs to the stage of the model that writes it
+    for formats in home.FORMAT_FILES.values():
+        for model, relative in formats.items():
+            files[MODEL_STAGES[model]].append(home.root / relative)
+    return files
 
 
 def output_files(home: Home, paths: list[Path]) -> list[OutputFile]:

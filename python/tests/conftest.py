@@ -28,6 +28,15 @@ def query(home: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def generated_home(factory, name: str, lines: int, seed: int) -> Path:
+    """A home of generated streams that `run-all` has built, for a test module to share."""
+    home = factory.mktemp(name)
+    assert run_cli("generate", "--lines", str(lines), "--seed", str(seed), home=home).code == 0
+    result = run_cli("run-all", "--quiet", home=home)
+    assert result.code == 0, result.stderr
+    return home
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """An empty home with its stream folder."""

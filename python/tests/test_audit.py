@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import generated_home, run_cli
 from distill import audit
 from distill.home import PROJECT_DIR, Home
 
@@ -21,10 +21,7 @@ FAST = ["--skip", "acceptance passes"]  # the gate has its own tests; tamper tes
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("audit")
-    assert run_cli("generate", "--lines", "600", "--seed", "41", home=home).code == 0
-    assert run_cli("run-all", "--quiet", home=home).code == 0
-    return home
+    return generated_home(tmp_path_factory, "audit", 600, 41)
 
 
 @pytest.fixture

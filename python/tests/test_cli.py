@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import generated_home, query, run_cli
 
 
 def test_help_lists_the_commands():
@@ -54,11 +54,7 @@ def test_generate_is_deterministic(tmp_path):
 
 @pytest.fixture(scope="module")
 def built_home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("built")
-    assert run_cli("generate", "--lines", "600", "--seed", "5", home=home).code == 0
-    result = run_cli("run-all", home=home)
-    assert result.code == 0, result.stderr
-    return home
+    return generated_home(tmp_path_factory, "built", 600, 5)
 
 
 def test_generated_home_has_every_stream_and_hostile_lines(built_home):

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import query, run_cli
+from conftest import generated_home, query, run_cli
 from distill import cli, dbt
 from distill.home import PROJECT_DIR, Home
 
@@ -17,11 +17,7 @@ SFT = "exports/sft/instruction_response.jsonl"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("firewall")
-    assert run_cli("generate", "--lines", "800", "--seed", "21", home=home).code == 0
-    result = run_cli("run-all", home=home)
-    assert result.code == 0, result.stderr
-    return home
+    return generated_home(tmp_path_factory, "firewall", 800, 21)
 
 
 @pytest.fixture
