@@ -44,4 +44,4 @@ schemas: $(BIN)/distill
 	$(BIN)/python -c "from pathlib import Path; from distill.schemas import write_json_schemas; write_json_schemas(Path('docs/schemas'))"
 
 clean:
-	rm -rf target logs $(SAMPLE)/data/warehouse.duckdb $(SAMPLE)/data/evidence $(SAMPLE)/data/.dbt
+	rm -rf target logs $(SAMPLE)/data/warehouse.duckdb $(SAMPLE)/data/generations $(SAMPLE)/data/current $(SAMPLE)/data/evidence $(SAMPLE)/data/scored-runs $(SAMPLE)/exports $(SAMPLE)/data/.dbt

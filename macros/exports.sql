@@ -15,7 +15,7 @@
     copy (
         select * from {{ this }}
         order by {{ order_by }}
-    ) to '{{ home_path() }}/{{ export_path(this.name) }}' (format json)
+    ) to '{{ output_path() }}/{{ export_path(this.name) }}' (format json)
 {%- endmacro %}
 
 {% macro export_rows(model) -%}
@@ -33,7 +33,7 @@
                        'provenance': provenance},
     }[model] -%}
     read_json(
-        '{{ home_path() }}/{{ export_path(model) }}',
+        '{{ output_path() }}/{{ export_path(model) }}',
         format = 'newline_delimited',
         columns = {
             {%- for name, type in columns.items() %}
@@ -50,7 +50,7 @@
         copy (
             select {{ columns | join(', ') }} from {{ this }}
             order by {{ order_by }}
-        ) to '{{ home_path() }}/{{ path }}' (format json)
+        ) to '{{ output_path() }}/{{ path }}' (format json)
     {%- else -%}
         select 1 as nothing_to_write
     {%- endif -%}

@@ -6,7 +6,7 @@
             strftime({{ date_column }}, '%Y-%m-%d') as day
         from {{ this }}
         order by {{ order_by }}
-    ) to '{{ home_path() }}/{{ folder }}' (
+    ) to '{{ output_path() }}/{{ folder }}' (
         format parquet,
         partition_by (day),
         overwrite true
@@ -16,7 +16,7 @@
 {% macro read_partitions(folder, columns) -%}
     {#- The Hive-partitioned Parquet files under DISTILL_HOME/<folder>, or an empty relation of
         the given (name, type) columns when there are none (read_parquet fails on no match). -#}
-    {%- set pattern = home_path() ~ '/' ~ folder ~ '/*/*.parquet' -%}
+    {%- set pattern = output_path() ~ '/' ~ folder ~ '/*/*.parquet' -%}
     {%- set found = execute and run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] > 0 -%}
     {%- if found -%}
         read_parquet('{{ pattern }}', hive_partitioning = true)

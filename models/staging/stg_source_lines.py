@@ -7,7 +7,7 @@ here (distill.lines, vectorised) and everything else about them is decided in SQ
 from pathlib import Path
 
 from distill.home import NOT_SOURCES
-from distill.lines import SOURCE_SUFFIXES, SourceFile, read_lines
+from distill.lines import SOURCE_SUFFIXES, read_lines, snapshot
 
 
 def model(dbt, session):
@@ -40,14 +40,9 @@ def model(dbt, session):
     kb = home / "data" / "_kb"
     every_file = sorted(p for p in kb.iterdir() if p.name.endswith(SOURCE_SUFFIXES)) if kb.is_dir() else []
     # A consistent snapshot: each plain file is read up to the size it has now; lines appended
-    # while the run reads are left for the next run (archives are complete by construction).
+    # while the run reads are left for the next run.
     sources = [
-        SourceFile(
-            path=path,
-            relative=path.relative_to(home).as_posix(),
-            stream=stream_of.get(path),
-            limit=None if path.name.endswith(".gz") else path.stat().st_size,
-        )
+        snapshot(path, path.relative_to(home).as_posix(), stream_of.get(path))
         for path in (p.resolve() for p in every_file)
         if path.name not in NOT_SOURCES
     ]

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from distill import pipeline, progress
-from distill.errors import DistillError
+from distill.errors import DistillError, os_problem
 from distill.home import Home
 
 app = typer.Typer(
@@ -76,7 +76,7 @@ def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
         out.print(f"quarantined by reason: {reasons}")
     out.print(f"evidence:  {home.evidence_dir}/day=YYYY-MM-DD/*.parquet")
     if stage != "build-evidence":
-        out.print(f"scored:    {home.root / 'data' / 'scored-runs'}/day=YYYY-MM-DD/*.parquet")
+        out.print(f"scored:    {home.scored_dir}/day=YYYY-MM-DD/*.parquet")
     out.print(f"warehouse: {home.warehouse}  (try: distill --home {home.root} sql \"select * from skipped_lines\")")
 
 
@@ -474,4 +474,8 @@ def main() -> None:
     except DistillError as exc:
         sys.stdout.flush()
         err.print(f"distill: {exc}", markup=False)
+        sys.exit(1)
+    except OSError as exc:  # the disk or the file system refused: one line, never a traceback
+        sys.stdout.flush()
+        err.print(f"distill: {os_problem(exc, 'a file under the home')}", markup=False)
         sys.exit(1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from dbt.cli.main import dbtRunner
 
-from distill.errors import DistillError
+from distill.errors import DistillError, os_problem
 from distill.home import PROJECT_DIR, Home
 
 
@@ -44,7 +44,9 @@ def invoke(
 ) -> list[NodeResult]:
     """Run one dbt command; return its node results, or (with check) raise naming the first failure."""
     (home.root / "data").mkdir(parents=True, exist_ok=True)
-    all_vars = {"home": str(home.root), **(dbt_vars or {})}
+    # a dbt that fails before writing its results must not leave the last run's to be read
+    (target_dir(home) / "target" / "run_results.json").unlink(missing_ok=True)
+    all_vars = {"home": str(home.root), "output_root": str(home.output_root), **(dbt_vars or {})}
     args = [
         *command,
         "--project-dir", str(PROJECT_DIR),
@@ -70,13 +72,24 @@ def invoke(
     failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
     if failed:
         first = failed[0]
-        message = " ".join((first.message or "").split())
+        message = _reason(first.message or "")
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise DistillError(f"dbt {command[0]} failed at {first.name}: {message}{more}")
+    if isinstance(outcome.exception, OSError):
+        raise DistillError(f"dbt {command[0]} failed: {os_problem(outcome.exception, target_dir(home))}")
     if not outcome.success:
         reason = " ".join(str(outcome.exception or "see data/.dbt/logs/dbt.log").split())
         raise DistillError(f"dbt {command[0]} failed: {reason}")
     return nodes
+
+
+def _reason(message: str) -> str:
+    """dbt's message on one line; a source that could not be read is named by distill's own
+    message, not the Python traceback dbt wraps around it."""
+    message = " ".join(message.split())
+    if "SourceReadError: " in message:
+        return message.rsplit("SourceReadError: ", 1)[1]
+    return message
 
 
 def _node_results(result: Any) -> list[NodeResult]:

@@ -4,6 +4,9 @@ Named in profiles.yml, so plain `dbt build` gets the same functions as `distill 
 cursors dbt opens per thread share the connection's catalog, functions included.
 """
 
+from dataclasses import replace
+from pathlib import Path
+
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
@@ -27,9 +30,11 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         # The folders the models write into must exist before DuckDB opens or COPYs anything.
-        home = plugin_config.get("home")
+        home, output_root = plugin_config.get("home"), plugin_config.get("output_root")
         if home:
-            Home.resolve(home).make_output_dirs()
+            root = Home.resolve(home)
+            staged = Path(output_root).resolve() if output_root else None
+            replace(root, staged=staged if staged != root.root else None).make_output_dirs()
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         register_functions(conn)

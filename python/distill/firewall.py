@@ -4,6 +4,7 @@ A row its record type cannot hold (in SFT: anything but accepted, or partially_a
 admitted) fails the run, and the file is moved aside so that no trainer can pick it up.
 """
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -61,7 +62,7 @@ def validate_export(home: Home, model: str, include_partial: bool = False, move_
                 aside = quarantine_path(path)
                 path.replace(aside)
                 raise DistillError(
-                    f"firewall: {where}; the file was moved aside to {home.relative(aside)}. "
+                    f"firewall: {where}; the file was moved aside to {os.path.relpath(aside, home.root)}. "
                     "Nothing was exported; check the scoring rules and seeds, then rerun"
                 )
             rows += 1

@@ -32,6 +32,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class Home:
     root: Path
+    # Where this run writes its outputs: a new generation (distill.outputs) that mirrors the
+    # home's layout, moved into place only when complete. None: the outputs in place.
+    staged: Path | None = None
 
     @classmethod
     def resolve(cls, home: str | os.PathLike | None) -> "Home":
@@ -48,8 +51,16 @@ class Home:
         return self.root / "data" / "warehouse.duckdb"
 
     @property
+    def output_root(self) -> Path:
+        return self.staged or self.root
+
+    @property
     def evidence_dir(self) -> Path:
-        return self.root / "data" / "evidence"
+        return self.output_root / "data" / "evidence"
+
+    @property
+    def scored_dir(self) -> Path:
+        return self.output_root / "data" / "scored-runs"
 
     @property
     def reports(self) -> Path:
@@ -57,7 +68,7 @@ class Home:
 
     @property
     def exports(self) -> Path:
-        return self.root / "exports"
+        return self.output_root / "exports"
 
     # The export files of SPEC §2, by model name.
     EXPORT_FILES = {
@@ -74,16 +85,24 @@ class Home:
     }
 
     def export_file(self, model: str) -> Path:
-        return self.root / self.EXPORT_FILES[model]
+        return self.output_root / self.EXPORT_FILES[model]
+
+    def output_file(self, relative: str) -> Path:
+        return self.output_root / relative
 
     def make_output_dirs(self) -> None:
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
         format_files = [f for files in self.FORMAT_FILES.values() for f in files.values()]
         for relative in ("data", *self.EXPORT_FILES.values(), *format_files):
-            path = self.root / relative
+            path = self.output_root / relative
             (path.parent if path.suffix else path).mkdir(parents=True, exist_ok=True)
 
     def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+        """The path as the home names it: a staged output by the place it will take."""
+        absolute = Path(os.path.abspath(path))
+        if self.staged is not None and absolute.is_relative_to(self.staged):
+            return absolute.relative_to(self.staged).as_posix()
+        return absolute.relative_to(self.root).as_posix()
 
     def require_sources(self) -> None:
         """Fail with what to do when the home or its stream folder is missing."""

@@ -72,8 +72,31 @@ def _complete_lines(block: np.ndarray, newlines: np.ndarray) -> pa.Array:
     )
 
 
+class SourceReadError(Exception):
+    """A source file could not be read as the run found it: the message names it and what to do."""
+
+
+def snapshot(path: Path, relative: str, stream: str | None) -> SourceFile:
+    """A source file as the run starts to read it: a plain file is read up to the size it has
+    now, so lines appended while the run reads are left for the next run (archives are whole)."""
+    try:
+        limit = None if path.name.endswith(".gz") else path.stat().st_size
+    except OSError as exc:
+        raise SourceReadError(f"{relative}: {exc.strerror}; it went away while the run listed it, rerun") from None
+    return SourceFile(path=path, relative=relative, stream=stream, limit=limit)
+
+
 def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatch]:
     """Yield the lines of one file, in order, a block at a time."""
+    try:
+        yield from _read_file(source, max_line_bytes)
+    except OSError as exc:
+        raise SourceReadError(
+            f"{source.relative}: cannot read it ({exc.strerror or exc}); fix its permissions or remove it"
+        ) from None
+
+
+def _read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatch]:
     status_default = "ok" if source.stream else "unknown_stream"
     line_no = 0
     file_offset = 0  # byte offset of the first byte not yet emitted
@@ -89,10 +112,17 @@ def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatc
                 if remaining is not None:
                     remaining -= len(chunk)
             except (OSError, EOFError):
+                if remaining is not None:
+                    raise  # a plain file that cannot be read: an error, not a skip
                 # a truncated or corrupt archive: what was read stands, the rest is one skip row
                 corrupt = True
                 break
             if not chunk:
+                if remaining:
+                    raise SourceReadError(
+                        f"{source.relative} shrank from {source.limit:,} to {file_offset + carry_len:,} bytes "
+                        "while the run read it (truncated or replaced mid-run): rerun once its writer is done"
+                    )
                 break
             arr = np.frombuffer(chunk, dtype=np.uint8)
             newlines = np.flatnonzero(arr == 10)

@@ -1,10 +1,11 @@
 """The pipeline's stages as dbt selections, the firewall after each export, the counts a run
 reports, and for run-all the receipts, summary and drift of SPEC §8."""
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import card, dbt, firewall, receipts
+from distill import card, dbt, firewall, outputs, receipts
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
@@ -96,7 +97,6 @@ def build(
     write reports/<run_id>/ (receipts even when a stage fails) and return the summary. A run-all
     whose inputs did not change since the last run does no data work, unless forced."""
     home.require_sources()
-    home.make_output_dirs()
     started_at = receipts.now_utc()
     # a stage runs the tests of what it builds, not the tests that also read later stages
     selection = [] if STAGES[stage] == ["*"] else ["--select", *STAGES[stage], "--indirect-selection", "cautious"]
@@ -112,13 +112,15 @@ def build(
         if previous is not None:
             # nothing the outputs depend on changed: no data work, only receipts
             return _report(home, started_at, recorded_at, None, {}, 0, include_partial, fingerprint, previous)
+    # every output goes to a new generation, moved into place only when complete
+    staged = outputs.begin(home, carry=stage != "run-all")
     try:
-        dbt.invoke(home, ["build", *selection], all_vars, on_node=on_node)
+        dbt.invoke(staged, ["build", *selection], all_vars, on_node=on_node)
         if stage in ("run-all", "export-all"):
-            _remove_stale_formats(home, set(formats or []))
+            _remove_stale_formats(staged, set(formats or []))
         for model in STAGE_EXPORTS.get(stage, []):
             try:
-                firewall.validate_export(home, model, include_partial)
+                firewall.validate_export(staged, model, include_partial)
             except DistillError as exc:
                 failures[EXPORT_STAGE[model]] = str(exc)
                 breaches += 1
@@ -126,10 +128,19 @@ def build(
     except DistillError as exc:
         error = exc
     if stage != "run-all":
-        if error:
-            raise error
+        _settle(staged, error)
         return RunResult(stage, counts(home))
-    return _report(home, started_at, recorded_at, error, failures, breaches, include_partial, fingerprint)
+    return _report(staged, started_at, recorded_at, error, failures, breaches, include_partial, fingerprint)
+
+
+def _settle(staged: Home, error: DistillError | None) -> None:
+    """Commit a complete generation; set a failed one aside and raise, the previous outputs intact."""
+    if error is None:
+        outputs.commit(staged)
+        return
+    failed = outputs.discard(staged)
+    kept = f"; its partial outputs are in {staged.relative(failed)}" if failed else ""
+    raise DistillError(f"{error} (the previous outputs stand{kept})")
 
 
 def _unchanged(home: Home, fingerprint: str) -> RunSummary | None:
@@ -137,6 +148,8 @@ def _unchanged(home: Home, fingerprint: str) -> RunSummary | None:
     previous = receipts.latest_summary(home)
     if previous is None or previous.input_fingerprint != fingerprint or not home.warehouse.exists():
         return None
+    if (home.root / outputs.IN_PROGRESS).exists():
+        return None  # a run stopped half-way: the warehouse may hold a mix
     on_disk = [o for paths in receipts.stage_files(home).values() for o in receipts.output_files(home, paths)]
     return previous if receipts.run_hash(on_disk) == previous.run_hash else None
 
@@ -146,7 +159,7 @@ def _remove_stale_formats(home: Home, wanted: set[str]) -> None:
     for name, files in home.FORMAT_FILES.items():
         if name not in wanted:
             for relative in files.values():
-                (home.root / relative).unlink(missing_ok=True)
+                home.output_file(relative).unlink(missing_ok=True)
 
 
 def _report(
@@ -168,15 +181,19 @@ def _report(
     # a run with nothing to do ran no dbt node: every stage is skipped, the outputs still stand
     nodes = [] if unchanged_since else receipts.node_runs(dbt.target_dir(home) / "target")
     stage_receipts = receipts.build_receipts(
-        home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES)
+        home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES),
+        run_error=str(error) if error else None,
     )
     if unchanged_since:
         run_hash = unchanged_since.run_hash
     else:
         run_hash = receipts.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
     run_id = receipts.new_run_id(started_at, recorded_at, run_hash)
+    # the report folder is written aside and moved into place whole, then the outputs it describes
     run_dir = home.reports / run_id
-    receipts.write_json(run_dir / "receipts.json", [r.model_dump(mode="json") for r in stage_receipts])
+    partial = home.reports / f".{run_id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    receipts.write_json(partial / "receipts.json", [r.model_dump(mode="json") for r in stage_receipts])
     previous = receipts.latest_summary(home, exclude=run_id)
     summary = None
     if run_counts is not None:
@@ -190,19 +207,24 @@ def _report(
             run_hash=run_hash,
             input_fingerprint=fingerprint,
         )
-        receipts.write_json(run_dir / "summary.json", summary.model_dump(mode="json"))
+        receipts.write_json(partial / "summary.json", summary.model_dump(mode="json"))
         report = receipts.drift(summary, previous, breaches)
-        receipts.write_json(run_dir / "drift.json", report.model_dump(mode="json"))
+        receipts.write_json(partial / "drift.json", report.model_dump(mode="json"))
         card.write(home, summary)
-        history = [receipts.load_run(home, d.name) for d in receipts.run_dirs(home)[-10:]]
-        page = report_page.render_html(receipts.load_run(home, run_id), history)
-        (run_dir / "report.html").write_text(page, encoding="utf-8")
+        this_run = receipts.load_run_dir(partial)
+        earlier = [receipts.load_run_dir(d) for d in receipts.run_dirs(home) if d.name != run_id][-9:]
+        page = report_page.render_html(this_run, [*earlier, this_run])
+        (partial / "report.html").write_text(page, encoding="utf-8")
     elif breaches and previous is not None:
         # a firewall breach is an alert in its own right, even without a summary
         failed = previous.model_copy(update={"run_id": run_id})
-        receipts.write_json(run_dir / "drift.json", receipts.drift(failed, previous, breaches).model_dump(mode="json"))
-    if error is not None:
-        raise DistillError(f"{error} (receipts: {home.relative(run_dir / 'receipts.json')})")
+        receipts.write_json(partial / "drift.json", receipts.drift(failed, previous, breaches).model_dump(mode="json"))
+    receipts.publish_dir(partial, run_dir)
+    if home.staged is not None:
+        try:
+            _settle(home, error)
+        except DistillError as exc:
+            raise DistillError(f"{exc} (receipts: {home.relative(run_dir / 'receipts.json')})") from None
     return RunResult("run-all", run_counts, run_id, summary, unchanged_since.run_id if unchanged_since else None)
 
 

@@ -7,6 +7,7 @@ query over the warehouse; files are hashed as they lie on disk.
 
 import hashlib
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,13 +57,13 @@ def stage_files(home: Home) -> dict[str, list[Path]]:
     """The data outputs of each stage, as they lie on disk now."""
     files = {
         "materialize": sorted(home.evidence_dir.glob("*/*.parquet")),
-        "score": sorted((home.root / "data" / "scored-runs").glob("*/*.parquet")),
+        "score": sorted(home.scored_dir.glob("*/*.parquet")),
         **{stage: [home.export_file(model)] for model, stage in MODEL_STAGES.items() if model in home.EXPORT_FILES},
     }
     # a consumer format belongs to the stage of the model that writes it
     for formats in home.FORMAT_FILES.values():
         for model, relative in formats.items():
-            files[MODEL_STAGES[model]].append(home.root / relative)
+            files[MODEL_STAGES[model]].append(home.output_file(relative))
     return files
 
 
@@ -206,13 +207,19 @@ def build_receipts(
     ended_at: datetime,
     failures: dict[str, str],
     selected: set[str],
+    run_error: str | None = None,
 ) -> list[StageReceipt]:
-    """One receipt per stage. `failures` names stages that failed outside dbt (the firewall)."""
+    """One receipt per stage. `failures` names stages that failed outside dbt (the firewall);
+    a run that failed with no node to blame (dbt itself, the disk) fails its first unfinished stage."""
     files = stage_files(home)
+    failed_nodes = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+    if run_error and not failures and not failed_nodes:
+        done = {n.stage for n in nodes if n.status == "success"}
+        failures = {next((s for s in STAGES if s not in done), STAGES[-1]): run_error}
     receipts = []
     for stage in STAGES:
         mine = [n for n in nodes if n.stage == stage]
-        errors = [n for n in mine if n.status in ("error", "fail", "runtime error")]
+        errors = [n for n in mine if n in failed_nodes]
         error = failures.get(stage) or next((" ".join((n.message or n.status).split()) for n in errors), None)
         if error:
             status = "failed"
@@ -309,8 +316,23 @@ def run_dirs(home: Home) -> list[Path]:
     need not sort by wall-clock time)."""
     if not home.reports.is_dir():
         return []
-    dirs = [p for p in home.reports.iterdir() if p.is_dir() and (p / "receipts.json").exists()]
+    dirs = [
+        p for p in home.reports.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "receipts.json").exists()
+    ]
     return sorted(dirs, key=lambda p: ((p / "receipts.json").stat().st_mtime_ns, p.name))
+
+
+def publish_dir(partial: Path, final: Path) -> None:
+    """Move a complete folder into place by rename, replacing an older one of the same name."""
+    if final.exists():
+        replaced = final.with_name(f".{final.name}.replaced")
+        shutil.rmtree(replaced, ignore_errors=True)
+        final.rename(replaced)
+        partial.rename(final)
+        shutil.rmtree(replaced, ignore_errors=True)
+    else:
+        partial.rename(final)
 
 
 def write_json(path: Path, payload) -> None:
@@ -354,6 +376,11 @@ def load_run(home: Home, run_id: str | None) -> RunReport:
         if run_dir not in dirs:
             known = ", ".join(d.name for d in dirs[-3:])
             raise DistillError(f"no run {run_id!r} under {home.reports} (latest: {known})")
+    return load_run_dir(run_dir)
+
+
+def load_run_dir(run_dir: Path) -> RunReport:
+    """The receipts, summary and drift in one run folder."""
     try:
         receipts = [StageReceipt.model_validate(r) for r in json.loads((run_dir / "receipts.json").read_text())]
         summary_path, drift_path = run_dir / "summary.json", run_dir / "drift.json"
@@ -361,7 +388,8 @@ def load_run(home: Home, run_id: str | None) -> RunReport:
         report = DriftReport.model_validate_json(drift_path.read_text()) if drift_path.exists() else None
     except ValueError as exc:
         raise DistillError(f"{run_dir} holds a corrupt report: {str(exc).splitlines()[0]}") from None
-    return RunReport(run_dir.name, receipts, summary, report)
+    run_id = run_dir.name.removeprefix(".").removesuffix(".partial")
+    return RunReport(run_id, receipts, summary, report)
 
 
 def now_utc() -> datetime:

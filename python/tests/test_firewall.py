@@ -62,26 +62,28 @@ def test_layer_2_the_model_drops_forced_categories_even_with_include_partial(hom
     assert "not in ('rejected', 'needs_human_review')" in compiled
 
 
-def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_the_file_is_moved_aside(home, monkeypatch, capsys):
+def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_nothing_reaches_exports(home, monkeypatch, capsys):
     real_invoke = dbt.invoke
 
-    def invoke_then_smuggle(*args, **kwargs):
-        nodes = real_invoke(*args, **kwargs)
-        sft = home / SFT
+    def invoke_then_smuggle(staged, *args, **kwargs):
+        nodes = real_invoke(staged, *args, **kwargs)
+        sft = staged.export_file("export_sft")  # the run's new generation, not yet in place
         row = json.loads(sft.read_text().splitlines()[0])
         row.update(id="sft_smuggled", quality_score="rejected")
         with sft.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
         return nodes
 
+    before = (home / SFT).read_bytes()
     monkeypatch.setattr(dbt, "invoke", invoke_then_smuggle)
     code, out, err = run_main(monkeypatch, capsys, "--home", str(home), "export-sft")
     assert code == 1
-    assert "firewall" in err and "quality_score" in err and "moved aside" in err
+    assert "firewall" in err and "quality_score" in err and "moved aside" in err and "previous outputs stand" in err
     assert err.strip().count("\n") == 0
-    assert not (home / SFT).exists()
-    aside = home / "exports/sft/instruction_response.firewall-breach.jsonl"
-    assert "sft_smuggled" in aside.read_text()
+    assert before == (home / SFT).read_bytes()  # the file in place is the previous run's, untouched
+    [aside] = (home / "data/generations").glob("*/exports/sft/instruction_response.firewall-breach.jsonl")
+    assert "sft_smuggled" in aside.read_text() and str(aside.relative_to(home)) in err
+    assert (aside.parents[2] / ".failed").exists()
 
 
 def test_layer_3_strict_mode_refuses_a_partial_row_that_include_partial_would_admit(home, monkeypatch, capsys):

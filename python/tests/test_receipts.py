@@ -172,9 +172,9 @@ def test_a_firewall_failure_still_writes_receipts_and_an_alert(twice, tmp_path, 
     home = Path(shutil.copytree(twice, tmp_path / "home"))
     real_invoke = dbt.invoke
 
-    def invoke_then_smuggle(*args, **kwargs):
-        nodes = real_invoke(*args, **kwargs)
-        sft = home / "exports/sft/instruction_response.jsonl"
+    def invoke_then_smuggle(staged, *args, **kwargs):
+        nodes = real_invoke(staged, *args, **kwargs)
+        sft = staged.export_file("export_sft")
         row = json.loads(sft.read_text().splitlines()[0]) | {"id": "sft_x", "quality_score": "needs_human_review"}
         sft.write_text(sft.read_text() + json.dumps(row) + "\n")
         return nodes

@@ -1,0 +1,123 @@
+"""Resource faults: a full disk, a read-only home, an unreadable source file, a source deleted or
+truncated while the run reads it. Each is one clear line naming the path, a non-zero exit, a
+failed-stage receipt where the home can still be written, and the previous outputs untouched.
+
+The kernel grants root every permission, so where a test needs a permission to be refused it
+runs distill in a user namespace (`unshare --user`: root outside, an unprivileged user inside)
+or, for the read-only home, a private read-only bind mount (`unshare --mount`)."""
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import generated_home
+from test_crash_safety import on_disk_hash
+
+from distill.lines import SourceFile, SourceReadError, read_file, snapshot
+
+ROOT = os.geteuid() == 0
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return generated_home(tmp_path_factory, "faults", lines=300, seed=9)
+
+
+@pytest.fixture
+def home(built, tmp_path) -> Path:
+    """A fresh copy of a built home (links kept as links), world-writable for namespaced users."""
+    copy = tmp_path / "home"
+    shutil.copytree(built, copy, symlinks=True)
+    for path in [copy, *copy.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o777 if path.is_dir() else 0o666)
+    return copy
+
+
+def distill(home: Path, *args: str, wrap: list[str] = (), preexec=None) -> subprocess.CompletedProcess:
+    argv = [*wrap, sys.executable, "-m", "distill", "--home", str(home), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=600, preexec_fn=preexec)
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess, names: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert names in result.stderr, result.stderr
+
+
+def latest_receipts(home: Path) -> list[dict]:
+    runs = sorted((home / "reports").iterdir(), key=lambda d: (d / "receipts.json").stat().st_mtime_ns)
+    return json.loads((runs[-1] / "receipts.json").read_text())
+
+
+def needs_namespaces(kind: str) -> None:
+    probe = subprocess.run(["unshare", kind, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"`unshare {kind}` is not allowed here: {probe.stderr.decode().strip()}")
+
+
+def test_a_full_disk_fails_the_run_cleanly_and_leaves_the_outputs(home):
+    before = on_disk_hash(home)
+    limit = 256 * 1024  # every file this run writes past 256 KiB fails with EFBIG, as on a full disk
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = distill(home, "run-all", "--force", preexec=small_disk)
+    assert_clean_failure(result, str(home))
+    assert "File too large" in result.stderr or "No space" in result.stderr
+    assert on_disk_hash(home) == before
+    assert any(r["status"] == "failed" for r in latest_receipts(home))
+    assert distill(home, "run-all").returncode == 0  # space again: the next run succeeds
+
+
+def test_a_read_only_home_is_one_line_naming_it(home):
+    before = on_disk_hash(home)
+    if ROOT:
+        needs_namespaces("--mount")
+        script = 'mount --bind -o ro "$1" "$1" && shift && exec "$@"'
+        wrap = ["unshare", "--mount", "sh", "-c", script, "sh", str(home)]
+    else:
+        for path in [home, *home.rglob("*")]:
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o555)
+        wrap = []
+    result = distill(home, "run-all", "--force", wrap=wrap)
+    assert_clean_failure(result, str(home))
+    assert on_disk_hash(home) == before
+
+
+def test_an_unreadable_source_file_is_one_line_naming_it(home):
+    before = on_disk_hash(home)
+    source = home / "data/_kb/answers.jsonl"
+    source.chmod(0)
+    wrap = []
+    if ROOT:
+        needs_namespaces("--user")
+        wrap = ["unshare", "--user"]  # an unprivileged user: the file's mode holds
+    result = distill(home, "run-all", "--force", wrap=wrap)
+    assert_clean_failure(result, "data/_kb/answers.jsonl: cannot read it (Permission denied)")
+    assert on_disk_hash(home) == before
+    [failed] = [r for r in latest_receipts(home) if r["status"] == "failed"]
+    assert failed["stage"] == "materialize"
+    source.chmod(0o666)
+    assert distill(home, "run-all").returncode == 0
+
+
+def test_a_source_truncated_or_deleted_while_read_names_it(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    path.write_bytes(b'{"a": 1}\n' * 1000)
+    taken = snapshot(path, "data/_kb/answers.jsonl", "answers")
+    path.write_bytes(b'{"a": 1}\n' * 10)  # truncated by someone after the run took its snapshot
+    with pytest.raises(SourceReadError, match=r"answers.jsonl shrank from 9,000 to 90 bytes .* rerun"):
+        list(read_file(taken, 1 << 20))
+    path.unlink()
+    with pytest.raises(SourceReadError, match="answers.jsonl: No such file"):
+        snapshot(path, "data/_kb/answers.jsonl", "answers")
+    with pytest.raises(SourceReadError, match="answers.jsonl: cannot read it"):
+        list(read_file(SourceFile(path, "data/_kb/answers.jsonl", "answers", 9000), 1 << 20))
