@@ -73,6 +73,35 @@ final as (
                     || 'a lone surrogate, a number out of range or nesting too deep'
         end as skip_detail
     from hashed
+),
+
+trace_units as (
+    -- the units of the standard trace formats (stg_trace_units), mapped to stream records
+    select
+        units.source_file,
+        records.stream,
+        units.line_offset,
+        null::bigint as byte_offset,
+        coalesce(records.unit_bytes, 0)::bigint as line_bytes,
+        records.sig_hash,
+        case when records.sig_hash is not null then records.record end as record,
+        case
+            when units.skip_reason is not null then units.skip_reason
+            when records.stream is null then 'unmapped_element'
+            when records.sig_hash is null then 'malformed_json'
+        end as skip_reason,
+        case
+            when units.skip_reason is not null then units.skip_detail || ' (' || units.element || ')'
+            when records.stream is null
+                then units.element || ' of this ' || units.format
+                    || ' file is not a model call, tool step, submission or verdict distill scores'
+            when records.sig_hash is null then units.element || ' is not I-JSON (RFC 7493)'
+        end as skip_detail
+    from {{ ref('stg_trace_units') }} as units
+    left join {{ ref('stg_trace_records') }} as records
+        on units.source_file = records.source_file and units.line_offset = records.line_offset
 )
 
 select * from final
+union all
+select * from trace_units

@@ -1,6 +1,7 @@
 """The pipeline's stages as dbt selections, the firewall after each export, the counts a run
 reports, and for run-all the receipts, summary and drift of SPEC §8."""
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -139,7 +140,7 @@ def _settle(staged: Home, error: DistillError | None) -> None:
         outputs.commit(staged)
         return
     failed = outputs.discard(staged)
-    kept = f"; its partial outputs are in {staged.relative(failed)}" if failed else ""
+    kept = f"; its partial outputs are in {os.path.relpath(failed, staged.root)}" if failed else ""
     raise DistillError(f"{error} (the previous outputs stand{kept})")
 
 
@@ -236,8 +237,9 @@ def _table_exists(conn, name: str) -> bool:
 
 def counts(home: Home) -> RunCounts:
     with connect(home) as conn:
+        # the physical lines of the stream files and the units of the trace-format files
         files, lines = conn.execute(
-            "select count(distinct source_file), count(*) from stg_source_lines"
+            "select count(distinct source_file), count(*) from stg_source_records"
         ).fetchone()
         (evidence,) = conn.execute("select count(*) from evidence").fetchone()
         skipped = dict(

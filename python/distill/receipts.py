@@ -171,7 +171,7 @@ def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
     row = conn.execute(
         """
         select
-            (select count(*) from stg_source_lines),
+            (select count(*) from stg_source_records),
             (select count(*) from evidence),
             (select count(*) from skipped_lines),
             (select count(*) from pending_lines),

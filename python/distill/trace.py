@@ -1,7 +1,10 @@
 """The provenance chain of any id (export row, scored run, evidence) down to the raw source
 line, checking every link on the way (SPEC §4)."""
 
+import re
 from dataclasses import dataclass, field
+
+import duckdb
 
 from distill.canonical import sig_hash
 from distill.errors import DistillError
@@ -48,12 +51,37 @@ def read_source_line(home: Home, source_file: str, byte_offset: int, line_bytes:
     return data[:line_bytes]
 
 
+def read_trace_unit(conn, home: Home, source_file: str, element: str) -> str | None:
+    """A trace-format unit as its file holds it now, found again by its element
+    (`line N <JSON path>`, with ` #k` for the k-th match of a path with several wildcards)."""
+    match = re.fullmatch(r"line (\d+) (\S+)(?: #(\d+))?", element)
+    try:
+        text = (home.root / source_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if match is None:
+        return None
+    line_no, path, nth = int(match[1]), match[2], match[3]
+    if source_file.endswith(".jsonl"):
+        lines = text.split("\n")
+        text = lines[line_no] if line_no < len(lines) else ""
+    try:
+        if nth is None:
+            row = conn.execute("select json_extract(?::json, ?)::varchar", [text, path]).fetchone()
+        else:
+            row = conn.execute("select json_extract(?::json, ?)[?]::varchar", [text, path, int(nth) + 1]).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
 def _evidence(conn, home: Home, chain: Chain, evidence_id: str, depth: int) -> None:
     row = conn.execute(
         """
-        select e.stream, e.run_id, e.source_file, e.line_offset, e.sig_hash, l.byte_offset, l.line_bytes
+        select e.stream, e.run_id, e.source_file, e.line_offset, e.sig_hash, l.byte_offset, l.line_bytes, u.element
         from evidence as e
         left join stg_source_lines as l using (source_file, line_offset)
+        left join stg_trace_units as u using (source_file, line_offset)
         where e.evidence_id = ?
         """,
         [evidence_id],
@@ -61,14 +89,18 @@ def _evidence(conn, home: Home, chain: Chain, evidence_id: str, depth: int) -> N
     if row is None:
         chain.links.append(Link(depth, f"evidence {evidence_id}", "missing from the evidence table", False))
         return
-    stream, run_id, source_file, line_offset, expected, byte_offset, line_bytes = row
+    stream, run_id, source_file, line_offset, expected, byte_offset, line_bytes, element = row
     chain.links.append(Link(depth, f"evidence {evidence_id}", f"stream {stream}, run {run_id or '-'}", True))
-    where = f"source line {source_file}:{line_offset}"
-    raw = None if byte_offset is None else read_source_line(home, source_file, byte_offset, line_bytes)
-    if raw is None:
+    if element is not None:  # a unit of a standard trace format
+        where = f"source unit {source_file}:{line_offset} ({element})"
+        text = read_trace_unit(conn, home, source_file, element)
+    else:
+        where = f"source line {source_file}:{line_offset}"
+        raw = None if byte_offset is None else read_source_line(home, source_file, byte_offset, line_bytes)
+        text = None if raw is None else raw.decode("utf-8", errors="replace").rstrip("\r")
+    if text is None:
         chain.links.append(Link(depth + 1, where, "missing: the file or the line is gone", False))
         return
-    text = raw.decode("utf-8", errors="replace").rstrip("\r")
     try:
         actual = sig_hash(text)
     except ValueError:

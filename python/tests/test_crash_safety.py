@@ -21,7 +21,6 @@ KILL_POINTS = [
     ("started", "data/generations/run-*"),
     ("materialize", "data/generations/run-*/data/evidence/day=*/*.parquet"),
     ("score", "data/generations/run-*/data/scored-runs/day=*/*.parquet"),
-    ("export-rag", "data/generations/run-*/exports/rag/playbooks.jsonl"),
     ("export-sft", "data/generations/run-*/exports/sft/instruction_response.jsonl"),
     ("quarantine", "data/generations/run-*/exports/quarantine/quarantined.jsonl"),
     ("reports", "reports/.*.partial"),

@@ -1,12 +1,12 @@
 -- Invariant 1: every physical line of every source file is accounted for exactly once, as
 -- evidence, as a skip (with reason and line number) or as a pending last line. Returns the
--- lines that are not.
+-- lines that are not. The units of the standard trace formats count as lines of their files.
 
 with source_lines as (
     select
         source_file,
         line_offset
-    from {{ ref('stg_source_lines') }}
+    from {{ source_units() }}
 ),
 
 outcomes as (

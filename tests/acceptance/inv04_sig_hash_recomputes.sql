@@ -1,12 +1,17 @@
 -- Invariant 4: sig_hash recomputes from the source line (RFC 8785 canonical JSON, SPEC §4):
 -- the bytes read from the file are hashed again and compared with what evidence recorded.
+-- A unit of a standard trace format is hashed again from the element read from its file.
 
 with evidence as (
     select * from {{ ref('evidence') }}
 ),
 
 source_lines as (
-    select * from {{ ref('stg_source_lines') }}
+    select
+        source_file,
+        line_offset,
+        unit_text
+    from {{ source_units() }}
 ),
 
 recomputed as (
@@ -15,7 +20,7 @@ recomputed as (
         evidence.source_file,
         evidence.line_offset,
         evidence.sig_hash,
-        distill_sig_hash(decode(source_lines.raw)) as recomputed_sig_hash
+        distill_sig_hash(source_lines.unit_text) as recomputed_sig_hash
     from evidence
     left join source_lines
         on

@@ -1,0 +1,448 @@
+-- Each unit of a standard trace format mapped to a record of one of the twelve streams, so the
+-- same stg_<stream> models type and check it: a model call becomes a gateway_calls record, a
+-- tool step a tool_runs record, a submitted patch an auto_apply record, a verdict or score a
+-- task_outcomes record. trace_id (or the file) becomes run_id; an error status becomes the
+-- call's status. Units that carry none of these are skipped as `unmapped_element`.
+
+with units as (
+    select * from {{ ref('stg_trace_units') }}
+    where skip_reason is null
+),
+
+spans as (
+    -- OpenTelemetry spans: OTLP JSON (attributes as key/value lists), SDK dumps (attributes as
+    -- an object, spanContext, HrTime) or a bare attribute map; OpenInference spans (Phoenix)
+    select
+        *,
+        case
+            when json_type(unit_json, '$.attributes') = 'ARRAY' and json_array_length(unit_json, '$.attributes') > 0
+                then to_json(map_from_entries(list_transform(
+                        json_extract(unit_json, '$.attributes[*]'),
+                        lambda a: { 'k': a ->> 'key', 'v': coalesce(
+                            a -> '$.value.stringValue', a -> '$.value.intValue', a -> '$.value.doubleValue',
+                            a -> '$.value.boolValue', a -> '$.value.arrayValue'
+                        ) }
+                    )))
+            when json_type(unit_json, '$.attributes') = 'OBJECT' then unit_json -> '$.attributes'
+            else unit_json
+        end as attrs,
+        coalesce(
+            unit_json ->> '$.traceId', unit_json ->> '$.spanContext.traceId', unit_json ->> '$.context.trace_id',
+            unit_json ->> '$.trace_id'
+        ) as trace_id,
+        coalesce(
+            unit_json ->> '$.spanId', unit_json ->> '$.spanContext.spanId', unit_json ->> '$.context.span_id',
+            unit_json ->> '$.span_id'
+        ) as span_id,
+        coalesce(
+            to_timestamp(try_cast(unit_json ->> '$.startTimeUnixNano' as double) / 1e9),
+            to_timestamp(
+                try_cast(unit_json ->> '$.startTime[0]' as double)
+                + coalesce(try_cast(unit_json ->> '$.startTime[1]' as double), 0) / 1e9
+            ),
+            try_cast(unit_json ->> '$.start_time' as timestamptz)
+        ) as started_at,
+        coalesce(unit_json ->> '$.status.code', unit_json ->> '$.status_code') as status_code,
+        coalesce(unit_json ->> '$.status.message', unit_json ->> '$.status_message') as status_message,
+        coalesce(unit_json -> '$.events', '[]'::json) as events
+    from units
+    where format in ('otel', 'openinference')
+),
+
+span_fields as (
+    select
+        *,
+        attrs ->> '$."openinference.span.kind"' as span_kind,
+        coalesce(
+            attrs ->> '$."gen_ai.response.model"', attrs ->> '$."gen_ai.request.model"',
+            attrs ->> '$."llm.model_name"', attrs ->> '$."ai.model.id"'
+        ) as model,
+        coalesce(
+            attrs ->> '$."gen_ai.provider.name"', attrs ->> '$."gen_ai.system"',
+            attrs ->> '$."llm.provider"', attrs ->> '$."llm.system"', attrs ->> '$."ai.model.provider"'
+        ) as provider,  -- noqa: RF04
+        coalesce(
+            case
+                when
+                    (attrs -> '$."gen_ai.input.messages"') is not null
+                    then {{ chat_messages("(attrs -> '$.\"gen_ai.input.messages\"')") }}
+            end,
+            case
+                when
+                    (attrs -> '$."ai.prompt.messages"') is not null
+                    then {{ chat_messages("(attrs -> '$.\"ai.prompt.messages\"')") }}
+            end,
+            -- OpenInference flattens messages: llm.input_messages.<i>.message.role / .content
+            case when list_has_any(json_keys(attrs), ['llm.input_messages.0.message.role'])
+                    then to_json(list_transform(
+                            range(
+                                0,
+                                len(
+                                    list_filter(
+                                        json_keys(attrs),
+                                        lambda k: regexp_matches(k, '^llm\.input_messages\.\d+\.message\.role$')
+                                    )
+                                )
+                            ),
+                            lambda i: {
+                                'role': attrs ->> ('$."llm.input_messages.' || i || '.message.role"'),
+                                'content': attrs ->> ('$."llm.input_messages.' || i || '.message.content"')
+                            }
+                        ))
+            end,
+            -- span events: gen_ai.<role>.message, content in the event's attributes
+            nullif(to_json(list_transform(
+                list_filter(
+                    json_extract(events, '$[*]'),
+                    lambda e: regexp_matches(e ->> 'name', '^gen_ai\.(system|user|assistant|tool)\.message$')
+                ),
+                lambda e: {
+                    'role': regexp_extract(e ->> 'name', '^gen_ai\.(\w+)\.message$', 1),
+                    'content': coalesce(e ->> '$.attributes.content', e ->> '$.attributes[0].value.stringValue')
+                }
+            )), '[]'),
+            case when (attrs ->> '$."input.value"') is not null
+                    then to_json([{ 'role': 'user', 'content': attrs ->> '$."input.value"' }])
+            end
+        ) as messages,
+        coalesce(
+            case when (attrs -> '$."gen_ai.output.messages"') is not null
+                    then ({{ chat_messages("(attrs -> '$.\"gen_ai.output.messages\"')") }}) ->> '$[-1].content'
+            end,
+            attrs ->> '$."ai.response.text"',
+            attrs ->> '$."gen_ai.completion"',
+            attrs ->> '$."llm.output_messages.0.message.content"',
+            list_filter(json_extract(events, '$[*]'), lambda e: (e ->> 'name') = 'gen_ai.choice')[1]
+            ->> '$.attributes."message.content"',
+            attrs ->> '$."output.value"'
+        ) as completion,  -- noqa: RF04
+        coalesce(
+            attrs ->> '$."gen_ai.response.finish_reasons"[0]',
+            attrs ->> '$."gen_ai.response.finish_reasons".values[0].stringValue',
+            attrs ->> '$."ai.response.finishReason"'
+        ) as raw_finish_reason,
+        coalesce(
+            try_cast(attrs ->> '$."gen_ai.usage.input_tokens"' as bigint),
+            try_cast(attrs ->> '$."llm.token_count.prompt"' as bigint)
+        ) as prompt_tokens,
+        coalesce(
+            try_cast(attrs ->> '$."gen_ai.usage.output_tokens"' as bigint),
+            try_cast(attrs ->> '$."llm.token_count.completion"' as bigint)
+        ) as completion_tokens,
+        status_code in ('2', 'STATUS_CODE_ERROR', 'ERROR') as is_error
+    from spans
+),
+
+span_records as (
+    select
+        format,
+        source_file,
+        line_offset,
+        element,
+        unit_json,
+        case
+            when span_kind = 'TOOL' then 'tool_runs'
+            when model is not null or messages is not null or completion is not null then 'gateway_calls'
+        end as stream,
+        case
+            when span_kind = 'TOOL'
+                then json_object(
+                        'tool_run_id', coalesce(span_id, source_file || '#' || line_offset),
+                        'run_id', coalesce(trace_id, source_file),
+                        'ts', strftime(coalesce(started_at, '1970-01-01'::timestamptz), '%Y-%m-%dT%H:%M:%S.%fZ'),
+                        'tool', coalesce(attrs ->> '$."tool.name"', unit_json ->> '$.name'),
+                        'command', attrs ->> '$."input.value"',
+                        'exit_code', case when is_error then 1 else 0 end,
+                        'stdout_tail', right(attrs ->> '$."output.value"', 4000)
+                    )
+            else json_object(
+                    'call_id', coalesce(span_id, source_file || '#' || line_offset),
+                    'run_id', coalesce(trace_id, source_file),
+                    'ts', strftime(coalesce(started_at, '1970-01-01'::timestamptz), '%Y-%m-%dT%H:%M:%S.%fZ'),
+                    'provider', provider,
+                    'model', model,
+                    'messages', coalesce(messages, '[]'::json),
+                    'completion', completion,
+                    'finish_reason', {{ finish_reason('raw_finish_reason') }},
+                    'prompt_tokens', prompt_tokens,
+                    'completion_tokens', completion_tokens,
+                    'status', case when is_error then 'error' else 'ok' end,
+                    'error', case when is_error then coalesce(status_message, 'span status error') end
+                )
+        end as record
+    from span_fields
+),
+
+openai_logs as (
+    -- one chat completion a record: the request and the response side by side, or nested
+    select
+        *,
+        coalesce(unit_json -> '$.request', unit_json) as request,
+        coalesce(unit_json -> '$.response', unit_json) as response
+    from units
+    where format = 'openai_logs'
+),
+
+openai_records as (
+    select
+        format,
+        source_file,
+        line_offset,
+        element,
+        unit_json,
+        case
+            when
+                json_type(request, '$.messages') = 'ARRAY' or json_type(response, '$.choices') = 'ARRAY'
+                then 'gateway_calls'
+        end as stream,
+        json_object(
+            'call_id', coalesce(response ->> '$.id', source_file || '#' || line_offset),
+            'run_id', coalesce(
+                unit_json ->> '$."{{ var("openai_logs_run_field") }}"',
+                unit_json ->> '$.metadata."{{ var("openai_logs_run_field") }}"',
+                request ->> '$.metadata."{{ var("openai_logs_run_field") }}"',
+                response ->> '$.id',
+                source_file || '#' || line_offset
+            ),
+            'ts', strftime(coalesce(
+                try_cast(coalesce(unit_json ->> '$.ts', unit_json ->> '$.timestamp') as timestamptz),
+                to_timestamp(try_cast(response ->> '$.created' as double)),
+                '1970-01-01'::timestamptz
+            ), '%Y-%m-%dT%H:%M:%S.%fZ'),
+            'provider', coalesce(unit_json ->> '$.provider', 'openai'),
+            'model', coalesce(response ->> '$.model', request ->> '$.model'),
+            'messages', coalesce({{ chat_messages("(request -> '$.messages')") }}, '[]'::json),
+            'completion', {{ message_text("(response -> '$.choices[0].message')") }},
+            'finish_reason', {{ finish_reason("(response ->> '$.choices[0].finish_reason')") }},
+            'prompt_tokens', try_cast(response ->> '$.usage.prompt_tokens' as bigint),
+            'completion_tokens', try_cast(response ->> '$.usage.completion_tokens' as bigint),
+            'status',
+            case
+                when
+                    (unit_json -> '$.error') is not null and json_type(unit_json, '$.error') != 'NULL'
+                    then 'error'
+                else 'ok'
+            end,
+            'error',
+            coalesce(
+                unit_json ->> '$.error.message',
+                case when json_type(unit_json, '$.error') = 'VARCHAR' then unit_json ->> '$.error' end
+            )
+        ) as record
+    from openai_logs
+),
+
+trajectories as (
+    -- SWE-agent: each step a tool run, the submission an auto_apply patch for the issue
+    select
+        *,
+        regexp_extract(source_file, '([^/]+?)(\.traj|\.json)?$', 1) as instance,
+        list_filter(
+            json_extract(doc, '$.history[*]'),
+            lambda m: (m ->> 'role') = 'user' and not coalesce((m ->> 'is_demo')::boolean, false)
+        )[1] as first_user
+    from units
+    where format = 'swe_agent'
+),
+
+trajectory_records as (
+    select
+        format,
+        source_file,
+        line_offset,
+        element,
+        unit_json,
+        case unit_kind when 'swe_step' then 'tool_runs' when 'swe_submission' then 'auto_apply' end as stream,
+        case unit_kind
+            when 'swe_step'
+                then json_object(
+                        'tool_run_id', instance || ':step:' || line_offset,
+                        'run_id', instance,
+                        'ts', '1970-01-01T00:00:00Z',
+                        'tool', 'swe-agent',
+                        'command', trim(unit_json ->> '$.action'),
+                        'stdout_tail', right(unit_json ->> '$.observation', 4000)
+                    )
+            else json_object(
+                    'apply_id', instance,
+                    'run_id', instance,
+                    'ts', '1970-01-01T00:00:00Z',
+                    'task', coalesce(first_user ->> '$.content', instance),
+                    'patch', unit_json ->> '$.submission',
+                    'applied',
+                    (unit_json ->> '$.exit_status') = 'submitted' and (unit_json ->> '$.submission') is not null,
+                    'exit_status', unit_json ->> '$.exit_status'
+                )
+        end as record
+    from trajectories
+),
+
+events as (
+    -- OpenHands: actions and observations linked by `cause`, ending in `finish`
+    select
+        *,
+        regexp_extract(source_file, '([^/]+?)(\.json[l]?)?$', 1) as conversation,
+        -- the conversation's first user message is its task
+        arg_min(unit_json ->> '$.message', line_offset) filter (
+            where (unit_json ->> '$.source') = 'user' and (unit_json ->> '$.action') = 'message'
+        ) over (partition by source_file) as task,  -- noqa: RF04
+        unit_json -> '$.tool_call_metadata.model_response' as model_response
+    from units
+    where format = 'openhands'
+),
+
+event_records as (
+    select
+        format,
+        source_file,
+        line_offset,
+        element,
+        unit_json,
+        case
+            when (unit_json ->> '$.action') = 'finish' then 'task_outcomes'
+            when (unit_json ->> '$.observation') is not null and (unit_json ->> '$.cause') is not null then 'tool_runs'
+            when (unit_json ->> '$.action') is not null and model_response is not null then 'gateway_calls'
+        end as stream,
+        case
+            when (
+                unit_json ->> '$.action'
+            ) = 'finish'
+                then json_object(
+                        'run_id', conversation,
+                        'ts', {{ iso_ts("(unit_json ->> '$.timestamp')") }},
+                        'task', task,
+                        -- the agent says it is done; nothing in the stream verifies it
+                        'status', 'partial',
+                        'final_message', unit_json ->> '$.message'
+                    )
+            when (
+                unit_json ->> '$.observation'
+            ) is not null
+                then json_object(
+                        'tool_run_id', conversation || ':' || (unit_json ->> '$.id'),
+                        'run_id', conversation,
+                        'ts', {{ iso_ts("(unit_json ->> '$.timestamp')") }},
+                        'tool', unit_json ->> '$.observation',
+                        'command', coalesce(unit_json ->> '$.extras.command', unit_json ->> '$.extras.path'),
+                        'exit_code', try_cast(unit_json ->> '$.extras.metadata.exit_code' as bigint),
+                        'stdout_tail', right(unit_json ->> '$.content', 4000),
+                        'cause', unit_json ->> '$.cause'
+                    )
+            else json_object(
+                    'call_id', conversation || ':' || (unit_json ->> '$.id'),
+                    'run_id', conversation,
+                    'ts', {{ iso_ts("(unit_json ->> '$.timestamp')") }},
+                    'provider', 'openhands',
+                    'model', model_response ->> '$.model',
+                    'messages', to_json([{ 'role': 'user', 'content': task }]),
+                    'completion', coalesce(
+                        nullif({{ message_text("(model_response -> '$.choices[0].message')") }}, ''),
+                        unit_json ->> '$.message'
+                    ),
+                    'finish_reason', {{ finish_reason("(model_response ->> '$.choices[0].finish_reason')") }},
+                    'prompt_tokens', try_cast(model_response ->> '$.usage.prompt_tokens' as bigint),
+                    'completion_tokens', try_cast(model_response ->> '$.usage.completion_tokens' as bigint),
+                    'status', 'ok'
+                )
+        end as record
+    from events
+),
+
+samples as (
+    -- Inspect AI: each sample a model call, and its score the task's outcome
+    select
+        *,
+        coalesce(doc ->> '$.eval.run_id', source_file)
+        || ':'
+        || (element_json ->> '$.id')
+        || ':'
+        || coalesce(element_json ->> '$.epoch', '1') as sample_run,
+        {{ iso_ts("(doc ->> '$.eval.created')") }} as created,
+        -- the first scorer's value: C(orrect), I(ncorrect), P(artial) or a number
+        json_extract(element_json, '$.scores.*')[1] ->> '$.value' as score_value,
+        case
+            when json_type(element_json, '$.input') = 'VARCHAR' then element_json ->> '$.input'
+            else {{ chat_messages("(element_json -> '$.input')") }} ->> '$[-1].content'
+        end as task  -- noqa: RF04
+    from units
+    where format = 'inspect'
+),
+
+sample_records as (
+    select
+        format,
+        source_file,
+        line_offset,
+        element,
+        unit_json,
+        case
+            when unit_kind = 'inspect_sample' then 'gateway_calls'
+            when score_value is not null then 'task_outcomes'
+        end as stream,
+        case unit_kind
+            when 'inspect_sample'
+                then json_object(
+                        'call_id', sample_run,
+                        'run_id', sample_run,
+                        'ts', created,
+                        'provider', 'inspect',
+                        'model', coalesce(element_json ->> '$.output.model', doc ->> '$.eval.model'),
+                        'messages', {{ chat_messages("(element_json -> '$.messages')") }},
+                        'completion', {{ message_text("(element_json -> '$.output.choices[0].message')") }},
+                        'finish_reason', {{ finish_reason("(element_json ->> '$.output.choices[0].stop_reason')") }},
+                        'prompt_tokens', try_cast(element_json ->> '$.output.usage.input_tokens' as bigint),
+                        'completion_tokens', try_cast(element_json ->> '$.output.usage.output_tokens' as bigint),
+                        'status', case when (element_json ->> '$.error') is not null then 'error' else 'ok' end
+                    )
+            else json_object(
+                    'run_id', sample_run,
+                    'ts', created,
+                    'task', task,
+                    'status', case
+                        when score_value = 'C' or try_cast(score_value as double) >= 1 then 'success'
+                        when score_value = 'I' or try_cast(score_value as double) = 0 then 'failure'
+                        else 'partial'
+                    end,
+                    'score', case
+                        when score_value = 'C' then 1.0
+                        when score_value = 'I' then 0.0
+                        when score_value = 'P' then 0.5
+                        else least(greatest(try_cast(score_value as double), 0), 1)
+                    end,
+                    'score_value', score_value
+                )
+        end as record
+    from samples
+),
+
+mapped as (
+    select * from span_records
+    union all
+    select * from openai_records
+    union all
+    select * from trajectory_records
+    union all
+    select * from event_records
+    union all
+    select * from sample_records
+),
+
+final as (
+    select
+        mapped.source_file,
+        mapped.line_offset,
+        mapped.stream,
+        mapped.format,
+        mapped.element,
+        distill_sig_hash(mapped.unit_json::varchar) as sig_hash,
+        -- where the record came from travels with it (it lands in evidence.extra)
+        case when mapped.stream is not null
+                then json_merge_patch(
+                        mapped.record, json_object('_source_format', mapped.format, '_source_element', mapped.element)
+                    )
+        end as record,
+        strlen(mapped.unit_json::varchar) as unit_bytes
+    from mapped
+)
+
+select * from final

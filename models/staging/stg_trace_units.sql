@@ -1,0 +1,149 @@
+-- Every unit of every file in a standard trace format (var trace_formats): a span, a log
+-- record, a trajectory step, an event or a sample, with where it sits in its file. A `.jsonl`
+-- file is split into lines; any other file is one document. `line_offset` numbers the units of
+-- a file from 0 in document order (a line that holds no unit, such as a blank line, is a unit of
+-- its own so that it is accounted for); `element` states the physical line and the JSON path.
+
+with files as (
+    select * from {{ trace_files() }}
+),
+
+split as (
+    -- one row per physical line of a .jsonl file, one per document otherwise
+    select
+        format,
+        source_file,
+        case when source_file like '%.jsonl' then string_split(content, e'\n') else [content] end as texts
+    from files
+),
+
+lines as (
+    select
+        format,
+        source_file,
+        unnest(texts) as text,
+        generate_subscripts(texts, 1) - 1 as line_no,
+        len(texts) as n_texts
+    from split
+),
+
+documents as (
+    select
+        format,
+        source_file,
+        line_no,
+        text,
+        case when json_valid(text) then text::json end as doc
+    from lines
+    -- the empty string after a final newline is not a line
+    where not (line_no = n_texts - 1 and text = '' and n_texts > 1)
+),
+
+elements as (
+    -- the units each format holds, tagged with what they are
+    select
+        format,
+        source_file,
+        line_no,
+        text,
+        doc,
+        case
+            when doc is null then []
+            when format in ('otel', 'openinference', 'openai_logs') and json_type(doc) = 'ARRAY'
+                then [{ 'kind': 'item', 'path': '$[*]', 'el': x } for x in json_extract(doc, '$[*]')]
+            when format = 'otel' and json_type(doc, '$.resourceSpans') = 'ARRAY'
+                then [
+                        { 'kind': 'item', 'path': '$.resourceSpans[*].scopeSpans[*].spans[*]', 'el': x }
+                        for x in json_extract(doc, '$.resourceSpans[*].scopeSpans[*].spans[*]')
+                    ]
+            when format in ('otel', 'openinference', 'openai_logs') and json_type(doc) = 'OBJECT'
+                then [{ 'kind': 'item', 'path': '$', 'el': doc }]
+            when format = 'swe_agent' and json_type(doc, '$.trajectory') = 'ARRAY'
+                then list_concat(
+                        [
+                            { 'kind': 'swe_step', 'path': '$.trajectory[*]', 'el': x } for x in json_extract(
+                                doc, '$.trajectory[*]'
+                            )
+                        ],
+                        [{ 'kind': 'swe_submission', 'path': '$.info', 'el': coalesce(doc -> '$.info', '{}'::json) }]
+                    )
+            when format = 'openhands' and json_type(doc) = 'ARRAY'
+                then [{ 'kind': 'openhands_event', 'path': '$[*]', 'el': x } for x in json_extract(doc, '$[*]')]
+            when format = 'inspect' and json_type(doc, '$.samples') = 'ARRAY'
+                then list_concat(
+                        [
+                            { 'kind': 'inspect_sample', 'path': '$.samples[*]', 'el': x } for x in json_extract(
+                                doc, '$.samples[*]'
+                            )
+                        ],
+                        [
+                            { 'kind': 'inspect_score', 'path': '$.samples[*].scores', 'el': x } for x in json_extract(
+                                doc, '$.samples[*]'
+                            )
+                        ]
+                    )
+            else []
+        end as units
+    from documents
+),
+
+exploded as (
+    -- a line or document with no unit stays, as one row with no element, to be skipped
+    select
+        format,
+        source_file,
+        line_no,
+        text,
+        doc,
+        unnest(if(len(units) = 0, [null], units)) as unit,
+        generate_subscripts(if(len(units) = 0, [null], units), 1) - 1 as unit_no
+    from elements
+),
+
+numbered as (
+    select
+        *,
+        row_number() over (partition by source_file order by line_no, unit_no) - 1 as line_offset,
+        -- the unit's position among the units of its kind in its line or document
+        row_number() over (
+            partition by source_file, line_no, struct_extract(unit, 'kind') order by unit_no
+        ) - 1 as kind_no
+    from exploded
+),
+
+final as (
+    select  -- noqa: ST06
+        numbered.format,
+        numbered.source_file,
+        numbered.line_offset,
+        numbered.line_no,
+        unit.kind as unit_kind,
+        case
+            when numbered.unit is null then 'line ' || numbered.line_no
+            when len(string_split(unit.path, '[*]')) = 2
+                then 'line ' || numbered.line_no || ' ' || replace(unit.path, '[*]', '[' || numbered.kind_no || ']')
+            else 'line ' || numbered.line_no || ' ' || unit.path || ' #' || numbered.kind_no
+        end as element,
+        -- the whole document, for units that need its context (the task of a trajectory)
+        numbered.doc,
+        case
+            when unit.kind = 'inspect_score' then unit.el -> '$.scores'
+            else unit.el
+        end as unit_json,
+        unit.el as element_json,
+        case
+            when numbered.unit is not null then null
+            when trim(numbered.text, e' \t\r') = '' then 'blank_line'
+            when numbered.doc is null then 'malformed_json'
+            else 'unknown_format'
+        end as skip_reason,
+        case
+            when numbered.unit is not null then null
+            when trim(numbered.text, e' \t\r') = '' then 'the line is empty or whitespace'
+            when numbered.doc is null then 'not valid JSON: ' || left(numbered.text, 60)
+            else 'valid JSON but not in the ' || numbered.format || ' format this folder is read in'
+        end as skip_detail
+    from numbered
+)
+
+select * from final
