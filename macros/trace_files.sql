@@ -86,7 +86,7 @@
         select
             source_file,
             line_offset,
-            decode(raw) as unit_text
+            try(decode(raw)) as unit_text
         from {{ ref('stg_source_lines') }}
 
         union all
