@@ -98,3 +98,9 @@
         from {{ ref('stg_trace_units') }}
     )
 {%- endmacro %}
+
+{% macro units_at(kind, path, label=none) -%}
+    {#- The elements of `doc` at a JSON path, each tagged with its kind and the path it came
+        from (`label`, when the unit is recorded under another path than it is read from). -#}
+    [{ 'kind': '{{ kind }}', 'path': '{{ label or path }}', 'el': x } for x in json_extract(doc, '{{ path }}')]
+{%- endmacro %}

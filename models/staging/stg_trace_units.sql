@@ -42,45 +42,27 @@ documents as (
 elements as (
     -- the units each format holds, tagged with what they are
     select
-        format,
-        source_file,
-        line_no,
-        text,
-        doc,
+        *,
         case
             when doc is null then []
             when format in ('otel', 'openinference', 'openai_logs') and json_type(doc) = 'ARRAY'
-                then [{ 'kind': 'item', 'path': '$[*]', 'el': x } for x in json_extract(doc, '$[*]')]
+                then {{ units_at('item', '$[*]') }}
             when format = 'otel' and json_type(doc, '$.resourceSpans') = 'ARRAY'
-                then [
-                        { 'kind': 'item', 'path': '$.resourceSpans[*].scopeSpans[*].spans[*]', 'el': x }
-                        for x in json_extract(doc, '$.resourceSpans[*].scopeSpans[*].spans[*]')
-                    ]
+                then {{ units_at('item', '$.resourceSpans[*].scopeSpans[*].spans[*]') }}
             when format in ('otel', 'openinference', 'openai_logs') and json_type(doc) = 'OBJECT'
                 then [{ 'kind': 'item', 'path': '$', 'el': doc }]
             when format = 'swe_agent' and json_type(doc, '$.trajectory') = 'ARRAY'
                 then list_concat(
-                        [
-                            { 'kind': 'swe_step', 'path': '$.trajectory[*]', 'el': x } for x in json_extract(
-                                doc, '$.trajectory[*]'
-                            )
-                        ],
+                        {{ units_at('swe_step', '$.trajectory[*]') }},
                         [{ 'kind': 'swe_submission', 'path': '$.info', 'el': coalesce(doc -> '$.info', '{}'::json) }]
                     )
             when format = 'openhands' and json_type(doc) = 'ARRAY'
-                then [{ 'kind': 'openhands_event', 'path': '$[*]', 'el': x } for x in json_extract(doc, '$[*]')]
+                then {{ units_at('openhands_event', '$[*]') }}
             when format = 'inspect' and json_type(doc, '$.samples') = 'ARRAY'
+                -- a sample, and again for its scores (the unit hashed is then sample.scores)
                 then list_concat(
-                        [
-                            { 'kind': 'inspect_sample', 'path': '$.samples[*]', 'el': x } for x in json_extract(
-                                doc, '$.samples[*]'
-                            )
-                        ],
-                        [
-                            { 'kind': 'inspect_score', 'path': '$.samples[*].scores', 'el': x } for x in json_extract(
-                                doc, '$.samples[*]'
-                            )
-                        ]
+                        {{ units_at('inspect_sample', '$.samples[*]') }},
+                        {{ units_at('inspect_score', '$.samples[*]', label='$.samples[*].scores') }}
                     )
             else []
         end as units
@@ -90,11 +72,7 @@ elements as (
 exploded as (
     -- a line or document with no unit stays, as one row with no element, to be skipped
     select
-        format,
-        source_file,
-        line_no,
-        text,
-        doc,
+        * exclude (units),
         unnest(if(len(units) = 0, [null], units)) as unit,
         generate_subscripts(if(len(units) = 0, [null], units), 1) - 1 as unit_no
     from elements

@@ -41,9 +41,7 @@ def begin(home: Home, carry: bool) -> Home:
         (home.root / IN_PROGRESS).touch()
         staged = _new_generation(home)
         if carry:
-            for name in LINKS:
-                if (home.root / name).is_dir():
-                    shutil.copytree(home.root / name, staged / name)
+            _copy_outputs(home, staged)
     except OSError as exc:
         raise _io_error(exc, "prepare this run's outputs") from None
     home = replace(home, staged=staged)
@@ -107,10 +105,15 @@ def _adopt_unlinked(home: Home) -> None:
     if not unlinked:
         return
     staged = _new_generation(home)
+    _copy_outputs(home, staged)
+    commit(replace(home, staged=staged))
+
+
+def _copy_outputs(home: Home, staged: Path) -> None:
+    """Copy the output folders as the home shows them now into a new generation."""
     for name in LINKS:
         if (home.root / name).is_dir():
             shutil.copytree(home.root / name, staged / name, symlinks=True, dirs_exist_ok=True)
-    commit(replace(home, staged=staged))
 
 
 def _new_generation(home: Home) -> Path:
