@@ -99,8 +99,107 @@
     )
 {%- endmacro %}
 
-{% macro units_at(kind, path, label=none) -%}
-    {#- The elements of `doc` at a JSON path, each tagged with its kind and the path it came
-        from (`label`, when the unit is recorded under another path than it is read from). -#}
-    [{ 'kind': '{{ kind }}', 'path': '{{ label or path }}', 'el': x } for x in json_extract(doc, '{{ path }}')]
+{% macro numbered(list_expr) -%}
+    {#- A list as [(element, 1-based position)], for lambdas that need both. -#}
+    list_zip({{ list_expr }}, range(1, len({{ list_expr }}) + 1))
+{%- endmacro %}
+
+{% macro units_at(kind, path, sub='null') -%}
+    {#- The elements of `doc` at a JSON path, as units: kind, path, n (the 1-based match), sub (a
+        path within the match that is the unit itself), el (the match), span (null here). -#}
+    {%- if '[*]' in path -%}
+        list_transform(
+            {{ numbered("json_extract(doc, '" ~ path ~ "')") }},
+            lambda x: {
+                'kind': '{{ kind }}', 'path': '{{ path }}', 'n': x[2]::bigint, 'sub': {{ sub }}::varchar,
+                'el': x[1], 'span': null::json
+            }
+        )
+    {%- else -%}
+        [{
+            'kind': '{{ kind }}', 'path': '{{ path }}', 'n': 1::bigint, 'sub': {{ sub }}::varchar,
+            'el': coalesce(json_extract(doc, '{{ path }}'), '{}'::json), 'span': null::json
+        }]
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro span_units(path) -%}
+    {#- The spans (or log records) at a JSON path of `doc`, and the annotations (`annotations[]`)
+        and evaluation results (`gen_ai.evaluation.result` events) attached to each. -#}
+    {%- set spans = "json_extract(doc, '" ~ path ~ "')" if '[*]' in path else "[doc]" -%}
+    list_concat(
+        {{ units_at('item', path) }},
+        {%- for kind, member in [('annotation', 'annotations'), ('evaluation', 'events')] %}
+        flatten(list_transform(
+            {{ numbered(spans) }},
+            lambda s: list_filter(
+                list_transform(
+                    {{ numbered("coalesce(json_extract(s[1], '$." ~ member ~ "[*]'), [])") }},
+                    lambda x: {
+                        'kind': '{{ kind }}', 'path': '{{ path }}', 'n': s[2]::bigint,
+                        'sub': '$.{{ member }}[' || (x[2] - 1) || ']', 'el': s[1], 'span': s[1]
+                    }
+                ),
+                {%- if kind == 'evaluation' %}
+                lambda u: (s[1] -> struct_extract(u, 'sub') ->> 'name') = 'gen_ai.evaluation.result'
+                {%- else %}
+                lambda u: true
+                {%- endif %}
+            )
+        )){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro otel_attributes(span) -%}
+    {#- A span's (or event's) attributes as one JSON object: OTLP key/value lists are folded,
+        an attributes object is taken as is, and anything else is a bare attribute map. -#}
+    case
+        when json_type({{ span }}, '$.attributes') = 'ARRAY' and json_array_length({{ span }}, '$.attributes') > 0
+            then to_json(map_from_entries(list_transform(
+                json_extract({{ span }}, '$.attributes[*]'),
+                lambda a: { 'k': a ->> 'key', 'v': coalesce(
+                    a -> '$.value.stringValue', a -> '$.value.intValue', a -> '$.value.doubleValue',
+                    a -> '$.value.boolValue', a -> '$.value.arrayValue'
+                ) }
+            )))
+        when json_type({{ span }}, '$.attributes') = 'OBJECT' then {{ span }} -> '$.attributes'
+        else {{ span }}
+    end
+{%- endmacro %}
+
+{% macro span_field(span, which) -%}
+    {#- A span's trace id (which='trace') or span id (which='span'), whatever the exporter. -#}
+    {%- set name = {'trace': ['traceId', 'trace_id'], 'span': ['spanId', 'span_id']}[which] -%}
+    coalesce(
+        {{ span }} ->> '$.{{ name[0] }}', {{ span }} ->> '$.spanContext.{{ name[0] }}',
+        {{ span }} ->> '$.context.{{ name[1] }}', {{ span }} ->> '$.{{ name[1] }}'
+    )
+{%- endmacro %}
+
+{% macro span_started_at(span) -%}
+    {#- When a span started: OTLP nanoseconds, an SDK HrTime [seconds, nanoseconds] or ISO text. -#}
+    coalesce(
+        to_timestamp(try_cast({{ span }} ->> '$.startTimeUnixNano' as double) / 1e9),
+        to_timestamp(
+            try_cast({{ span }} ->> '$.startTime[0]' as double)
+            + coalesce(try_cast({{ span }} ->> '$.startTime[1]' as double), 0) / 1e9
+        ),
+        try_cast({{ span }} ->> '$.start_time' as timestamptz)
+    )
+{%- endmacro %}
+
+{% macro polarity(label, score) -%}
+    {#- An annotation's verdict: up, down, or null when neither its label nor its score says. -#}
+    case
+        when lower({{ label }}) in (
+            'correct', 'pass', 'passed', 'good', 'thumbs_up', 'up', 'accept', 'yes', 'true', 'relevant', 'factual'
+        ) then 'up'
+        when lower({{ label }}) in (
+            'incorrect', 'fail', 'failed', 'bad', 'thumbs_down', 'down', 'reject', 'no', 'false', 'irrelevant',
+            'hallucinated', 'unfactual'
+        ) then 'down'
+        when {{ score }} >= 0.5 then 'up'
+        when {{ score }} < 0.5 then 'down'
+    end
 {%- endmacro %}

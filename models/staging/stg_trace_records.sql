@@ -9,44 +9,112 @@ with units as (
     where skip_reason is null
 ),
 
+notes as (
+    -- units that are judgements of a span: its annotations (Phoenix), its evaluation results
+    -- (OTel gen_ai.evaluation.result events), or an annotation record of its own in an
+    -- OpenInference file (a span_id and a result)
+    select
+        *,
+        case when unit_kind = 'evaluation' then {{ otel_attributes('unit_json') }} else unit_json end as note
+    from units
+    where
+        unit_kind in ('annotation', 'evaluation')
+        or (
+            format = 'openinference' and unit_kind = 'item'
+            and json_type(unit_json, '$.result') = 'OBJECT' and (unit_json ->> '$.span_id') is not null
+        )
+),
+
 spans as (
     -- OpenTelemetry spans: OTLP JSON (attributes as key/value lists), SDK dumps (attributes as
     -- an object, spanContext, HrTime) or a bare attribute map; OpenInference spans (Phoenix)
     select
         *,
-        case
-            when json_type(unit_json, '$.attributes') = 'ARRAY' and json_array_length(unit_json, '$.attributes') > 0
-                then to_json(map_from_entries(list_transform(
-                        json_extract(unit_json, '$.attributes[*]'),
-                        lambda a: { 'k': a ->> 'key', 'v': coalesce(
-                            a -> '$.value.stringValue', a -> '$.value.intValue', a -> '$.value.doubleValue',
-                            a -> '$.value.boolValue', a -> '$.value.arrayValue'
-                        ) }
-                    )))
-            when json_type(unit_json, '$.attributes') = 'OBJECT' then unit_json -> '$.attributes'
-            else unit_json
-        end as attrs,
-        coalesce(
-            unit_json ->> '$.traceId', unit_json ->> '$.spanContext.traceId', unit_json ->> '$.context.trace_id',
-            unit_json ->> '$.trace_id'
-        ) as trace_id,
-        coalesce(
-            unit_json ->> '$.spanId', unit_json ->> '$.spanContext.spanId', unit_json ->> '$.context.span_id',
-            unit_json ->> '$.span_id'
-        ) as span_id,
-        coalesce(
-            to_timestamp(try_cast(unit_json ->> '$.startTimeUnixNano' as double) / 1e9),
-            to_timestamp(
-                try_cast(unit_json ->> '$.startTime[0]' as double)
-                + coalesce(try_cast(unit_json ->> '$.startTime[1]' as double), 0) / 1e9
-            ),
-            try_cast(unit_json ->> '$.start_time' as timestamptz)
-        ) as started_at,
+        {{ otel_attributes('unit_json') }} as attrs,
+        {{ span_field('unit_json', 'trace') }} as trace_id,
+        {{ span_field('unit_json', 'span') }} as span_id,
+        {{ span_started_at('unit_json') }} as started_at,
         coalesce(unit_json ->> '$.status.code', unit_json ->> '$.status_code') as status_code,
         coalesce(unit_json ->> '$.status.message', unit_json ->> '$.status_message') as status_message,
         coalesce(unit_json -> '$.events', '[]'::json) as events
     from units
-    where format in ('otel', 'openinference')
+    where
+        format in ('otel', 'openinference') and unit_kind = 'item'
+        and not exists (
+            select 1 from notes
+            where notes.source_file = units.source_file and notes.line_offset = units.line_offset
+        )
+),
+
+note_fields as (
+    select
+        notes.*,
+        coalesce(
+            {{ span_field('notes.span_json', 'trace') }},
+            (
+                select any_value(spans.trace_id) from spans
+                where spans.span_id = (notes.unit_json ->> '$.span_id')
+            )
+        ) as trace_id,
+        coalesce({{ span_field('notes.span_json', 'span') }}, notes.unit_json ->> '$.span_id') as span_id,
+        coalesce(
+            try_cast(coalesce(notes.note ->> '$.created_at', notes.note ->> '$.ts') as timestamptz),
+            {{ span_started_at('notes.span_json') }}
+        ) as noted_at,
+        coalesce(notes.note ->> '$.name', notes.note ->> '$."gen_ai.evaluation.name"') as note_name,
+        coalesce(
+            notes.note ->> '$.label',
+            notes.note ->> '$.result.label',
+            notes.note ->> '$."gen_ai.evaluation.score.label"'
+        ) as note_label,
+        try_cast(coalesce(
+            notes.note ->> '$.score',
+            notes.note ->> '$.result.score',
+            notes.note ->> '$."gen_ai.evaluation.score.value"'
+        ) as double) as note_score,
+        coalesce(
+            notes.note ->> '$.explanation', notes.note ->> '$.result.explanation',
+            notes.note ->> '$."gen_ai.evaluation.explanation"'
+        ) as explanation,
+        upper(coalesce(notes.note ->> '$.annotator_kind', 'LLM')) = 'HUMAN' as by_human
+    from notes
+),
+
+note_records as (
+    select
+        format,
+        source_file,
+        line_offset,
+        element,
+        unit_json,
+        case
+            when by_human then 'human_reviews'
+            when {{ polarity('note_label', 'note_score') }} is not null then 'user_feedback'
+        end as stream,
+        case
+            when by_human
+                then json_object(
+                        'review_id', source_file || '#' || line_offset,
+                        'run_id', coalesce(trace_id, source_file),
+                        'ts', strftime(coalesce(noted_at, '1970-01-01'::timestamptz), '%Y-%m-%dT%H:%M:%S.%fZ'),
+                        'reviewer', coalesce(note ->> '$.annotator', note_name),
+                        'decision', case {{ polarity('note_label', 'note_score') }}
+                            when 'up' then 'accept' when 'down' then 'reject' else 'unsure'
+                        end,
+                        'notes', explanation,
+                        'span_id', span_id
+                    )
+            else json_object(
+                    'feedback_id', source_file || '#' || line_offset,
+                    'run_id', coalesce(trace_id, source_file),
+                    'ts', strftime(coalesce(noted_at, '1970-01-01'::timestamptz), '%Y-%m-%dT%H:%M:%S.%fZ'),
+                    'rating', {{ polarity('note_label', 'note_score') }},
+                    'comment', concat_ws(': ', note_name, coalesce(note_label, note_score::varchar))
+                    || coalesce(' (' || explanation || ')', ''),
+                    'span_id', span_id
+                )
+        end as record
+    from note_fields
 ),
 
 span_fields as (
@@ -417,6 +485,8 @@ sample_records as (
 
 mapped as (
     select * from span_records
+    union all
+    select * from note_records
     union all
     select * from openai_records
     union all

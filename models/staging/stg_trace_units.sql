@@ -3,6 +3,7 @@
 -- file is split into lines; any other file is one document. `line_offset` numbers the units of
 -- a file from 0 in document order (a line that holds no unit, such as a blank line, is a unit of
 -- its own so that it is accounted for); `element` states the physical line and the JSON path.
+-- Annotations and evaluation results attached to a span are units of their own.
 
 with files as (
     select * from {{ trace_files() }}
@@ -40,21 +41,21 @@ documents as (
 ),
 
 elements as (
-    -- the units each format holds, tagged with what they are
+    -- the units each format holds, tagged with what they are and where they sit
     select
         *,
         case
             when doc is null then []
             when format in ('otel', 'openinference', 'openai_logs') and json_type(doc) = 'ARRAY'
-                then {{ units_at('item', '$[*]') }}
+                then {{ span_units('$[*]') }}
             when format = 'otel' and json_type(doc, '$.resourceSpans') = 'ARRAY'
-                then {{ units_at('item', '$.resourceSpans[*].scopeSpans[*].spans[*]') }}
+                then {{ span_units('$.resourceSpans[*].scopeSpans[*].spans[*]') }}
             when format in ('otel', 'openinference', 'openai_logs') and json_type(doc) = 'OBJECT'
-                then [{ 'kind': 'item', 'path': '$', 'el': doc }]
+                then {{ span_units('$') }}
             when format = 'swe_agent' and json_type(doc, '$.trajectory') = 'ARRAY'
                 then list_concat(
                         {{ units_at('swe_step', '$.trajectory[*]') }},
-                        [{ 'kind': 'swe_submission', 'path': '$.info', 'el': coalesce(doc -> '$.info', '{}'::json) }]
+                        {{ units_at('swe_submission', '$.info') }}
                     )
             when format = 'openhands' and json_type(doc) = 'ARRAY'
                 then {{ units_at('openhands_event', '$[*]') }}
@@ -62,7 +63,7 @@ elements as (
                 -- a sample, and again for its scores (the unit hashed is then sample.scores)
                 then list_concat(
                         {{ units_at('inspect_sample', '$.samples[*]') }},
-                        {{ units_at('inspect_score', '$.samples[*]', label='$.samples[*].scores') }}
+                        {{ units_at('inspect_score', '$.samples[*]', sub="'$.scores'") }}
                     )
             else []
         end as units
@@ -81,11 +82,7 @@ exploded as (
 numbered as (
     select
         *,
-        row_number() over (partition by source_file order by line_no, unit_no) - 1 as line_offset,
-        -- the unit's position among the units of its kind in its line or document
-        row_number() over (
-            partition by source_file, line_no, struct_extract(unit, 'kind') order by unit_no
-        ) - 1 as kind_no
+        row_number() over (partition by source_file order by line_no, unit_no) - 1 as line_offset
     from exploded
 ),
 
@@ -96,19 +93,21 @@ final as (
         numbered.line_offset,
         numbered.line_no,
         unit.kind as unit_kind,
-        case
-            when numbered.unit is null then 'line ' || numbered.line_no
+        -- `line N <path>`: the path with its wildcard replaced by the index, or followed by
+        -- `#k` (the k-th match, from 0) when it has several; then the path within that match
+        'line ' || numbered.line_no || case
+            when numbered.unit is null then ''
+            when not contains(unit.path, '[*]') then ' ' || unit.path
             when len(string_split(unit.path, '[*]')) = 2
-                then 'line ' || numbered.line_no || ' ' || replace(unit.path, '[*]', '[' || numbered.kind_no || ']')
-            else 'line ' || numbered.line_no || ' ' || unit.path || ' #' || numbered.kind_no
-        end as element,
+                then ' ' || replace(unit.path, '[*]', '[' || (unit.n - 1) || ']')
+            else ' ' || unit.path || ' #' || (unit.n - 1)
+        end || coalesce(' ' || unit.sub, '') as element,
         -- the whole document, for units that need its context (the task of a trajectory)
         numbered.doc,
-        case
-            when unit.kind = 'inspect_score' then unit.el -> '$.scores'
-            else unit.el
-        end as unit_json,
+        coalesce(unit.el -> unit.sub, unit.el) as unit_json,
         unit.el as element_json,
+        -- the span an annotation or evaluation is attached to
+        unit.span as span_json,
         case
             when numbered.unit is not null then null
             when trim(numbered.text, e' \t\r') = '' then 'blank_line'

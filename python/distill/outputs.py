@@ -1,11 +1,12 @@
 """Atomic output sets (SPEC §4; a run killed at any moment must not leave a mix behind).
 
-A run writes its evidence, scored runs and exports into a new generation folder,
-data/generations/<name>/, laid out like the home. Only when every stage, check and report is
-complete does one rename(2) of the data/current symlink move the whole set into place:
+A run writes its evidence, scored runs and exports into data/generations/next/, laid out like
+the home (always the same path, so dbt's vars, and with them its partial parse, stay the same).
+When every stage, check and report is complete the folder is renamed to a run-* name of its own
+and one rename(2) of the data/current symlink moves the whole set into place:
 exports/, data/evidence and data/scored-runs are symlinks through data/current, so a reader
 sees the previous set or the new one, never a mix, and a killed run leaves the previous set
-exactly as it was. A failed run's generation is kept for inspection (marked by a .failed file)
+exactly as it was. A failed run's folder is kept for inspection as data/generations/failed/
 until the next failure.
 """
 
@@ -29,7 +30,8 @@ LINKS = {
 # Present while a run is between its first write and its commit: the warehouse may then hold a
 # mix of old and new tables, so the next run must rebuild rather than call itself unchanged.
 IN_PROGRESS = Path("data/.run-in-progress")
-FAILED = ".failed"
+NEXT = "next"  # the generation being written (one run at a time: the home's lock)
+FAILED = "failed"  # the last failed run's generation
 
 
 def begin(home: Home, carry: bool) -> Home:
@@ -54,7 +56,10 @@ def commit(home: Home) -> None:
     assert home.staged is not None
     try:
         _sync(home.staged)
-        _point(home.root / CURRENT, Path("generations") / home.staged.name)
+        complete = Path(tempfile.mkdtemp(prefix="run-", dir=home.staged.parent))
+        home.staged.replace(complete)  # over the empty folder that reserved the name
+        complete.chmod(0o755)
+        _point(home.root / CURRENT, Path("generations") / complete.name)
         _link_outputs(home)
         (home.root / IN_PROGRESS).unlink(missing_ok=True)
     except OSError as exc:
@@ -63,17 +68,17 @@ def commit(home: Home) -> None:
 
 
 def discard(home: Home) -> Path | None:
-    """Mark a failed run's generation as the one kept for inspection; the current set stands."""
+    """Keep a failed run's generation, for inspection, as the one failed/ folder."""
     if home.staged is None or not home.staged.exists():
         return None
-    for old in (home.root / GENERATIONS).glob(f"*/{FAILED}"):
-        shutil.rmtree(old.parent, ignore_errors=True)
+    failed = home.staged.with_name(FAILED)
+    shutil.rmtree(failed, ignore_errors=True)
     try:
-        (home.staged / FAILED).touch()
+        home.staged.rename(failed)
     except OSError:
         shutil.rmtree(home.staged, ignore_errors=True)
         return None
-    return home.staged
+    return failed
 
 
 def current_generation(home: Home) -> Path | None:
@@ -83,14 +88,14 @@ def current_generation(home: Home) -> Path | None:
 
 def prune(home: Home) -> None:
     """Remove generations no link points to, except the last failed one (runs hold the home's
-    lock, so any other folder is one a killed run left behind)."""
+    lock, so any other folder, next/ included, is one a killed run left behind)."""
     for partial in [*home.reports.glob(".*.partial"), *home.reports.glob(".*.replaced")]:
         shutil.rmtree(partial, ignore_errors=True)  # report folders a killed run did not finish
     folder = home.root / GENERATIONS
     folder.mkdir(parents=True, exist_ok=True)
     keep = current_generation(home)
     for entry in folder.iterdir():
-        if (entry / FAILED).exists() or (keep is not None and entry.resolve() == keep):
+        if entry.name == FAILED or (keep is not None and entry.resolve() == keep):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -117,9 +122,9 @@ def _copy_outputs(home: Home, staged: Path) -> None:
 
 
 def _new_generation(home: Home) -> Path:
-    (home.root / GENERATIONS).mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="run-", dir=home.root / GENERATIONS))
-    folder.chmod(0o755)
+    folder = home.root / GENERATIONS / NEXT
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     return folder
 
 

@@ -140,8 +140,12 @@ def _settle(staged: Home, error: DistillError | None) -> None:
         outputs.commit(staged)
         return
     failed = outputs.discard(staged)
-    kept = f"; its partial outputs are in {os.path.relpath(failed, staged.root)}" if failed else ""
-    raise DistillError(f"{error} (the previous outputs stand{kept})")
+    if failed is None:
+        raise DistillError(f"{error} (the previous outputs stand)")
+    # the paths the error names are in the folder now kept as the failed one
+    writing, kept = (os.path.relpath(p, staged.root) for p in (staged.staged, failed))
+    message = str(error).replace(writing + "/", kept + "/")
+    raise DistillError(f"{message} (the previous outputs stand; its partial outputs are in {kept})")
 
 
 def _unchanged(home: Home, fingerprint: str) -> RunSummary | None:

@@ -53,23 +53,25 @@ def read_source_line(home: Home, source_file: str, byte_offset: int, line_bytes:
 
 def read_trace_unit(conn, home: Home, source_file: str, element: str) -> str | None:
     """A trace-format unit as its file holds it now, found again by its element
-    (`line N <JSON path>`, with ` #k` for the k-th match of a path with several wildcards)."""
-    match = re.fullmatch(r"line (\d+) (\S+)(?: #(\d+))?", element)
+    (`line N <JSON path>`, with ` #k` for the k-th match of a path with several wildcards, then
+    the path of the unit within that match, if any)."""
+    match = re.fullmatch(r"line (\d+) (\S+)(?: #(\d+))?(?: (\$\S*))?", element)
     try:
         text = (home.root / source_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     if match is None:
         return None
-    line_no, path, nth = int(match[1]), match[2], match[3]
+    line_no, path, nth, sub = int(match[1]), match[2], match[3], match[4]
     if source_file.endswith(".jsonl"):
         lines = text.split("\n")
         text = lines[line_no] if line_no < len(lines) else ""
+    found = "json_extract(?::json, ?)" if nth is None else "json_extract(?::json, ?)[?]"
+    params = [text, path] if nth is None else [text, path, int(nth) + 1]
+    if sub is not None:
+        found, params = f"json_extract({found}, ?)", [*params, sub]
     try:
-        if nth is None:
-            row = conn.execute("select json_extract(?::json, ?)::varchar", [text, path]).fetchone()
-        else:
-            row = conn.execute("select json_extract(?::json, ?)[?]::varchar", [text, path, int(nth) + 1]).fetchone()
+        row = conn.execute(f"select {found}::varchar", params).fetchone()
     except duckdb.Error:
         return None
     return row[0] if row else None

@@ -1,7 +1,6 @@
 """A run killed with SIGKILL at any moment leaves the previous outputs intact, or the new ones
 complete, never a mix; the next run succeeds. Each kill point is a moment inside one stage,
-seen from outside as the first file that stage writes into the run's new generation (any
-generation but the current one)."""
+seen from outside as the first file that stage writes into the run's new generation."""
 
 import json
 import signal
@@ -18,11 +17,11 @@ from distill.home import Home
 
 # (name, what is on disk once the run is inside that stage)
 KILL_POINTS = [
-    ("started", "data/generations/run-*"),
-    ("materialize", "data/generations/run-*/data/evidence/day=*/*.parquet"),
-    ("score", "data/generations/run-*/data/scored-runs/day=*/*.parquet"),
-    ("export-sft", "data/generations/run-*/exports/sft/instruction_response.jsonl"),
-    ("quarantine", "data/generations/run-*/exports/quarantine/quarantined.jsonl"),
+    ("started", "data/generations/next"),
+    ("materialize", "data/generations/next/data/evidence/day=*/*.parquet"),
+    ("score", "data/generations/next/data/scored-runs/day=*/*.parquet"),
+    ("export-sft", "data/generations/next/exports/sft/instruction_response.jsonl"),
+    ("quarantine", "data/generations/next/exports/quarantine/quarantined.jsonl"),
     ("reports", "reports/.*.partial"),
 ]
 
@@ -64,10 +63,9 @@ def kill_when(home: Path, pattern: str) -> int:
         [sys.executable, "-m", "distill", "--home", str(home), "run-all", "--quiet", "--force"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    current = (home / "data/current").resolve()  # the set in place: not this run's
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
-        if any(not p.is_relative_to(current) for p in home.glob(pattern)):
+        if any(home.glob(pattern)):
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.005)

@@ -81,9 +81,8 @@ def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_nothing_reaches_e
     assert "firewall" in err and "quality_score" in err and "moved aside" in err and "previous outputs stand" in err
     assert err.strip().count("\n") == 0
     assert before == (home / SFT).read_bytes()  # the file in place is the previous run's, untouched
-    [aside] = (home / "data/generations").glob("*/exports/sft/instruction_response.firewall-breach.jsonl")
+    aside = home / "data/generations/failed/exports/sft/instruction_response.firewall-breach.jsonl"
     assert "sft_smuggled" in aside.read_text() and str(aside.relative_to(home)) in err
-    assert (aside.parents[2] / ".failed").exists()
 
 
 def test_layer_3_strict_mode_refuses_a_partial_row_that_include_partial_would_admit(home, monkeypatch, capsys):

@@ -23,6 +23,9 @@ OTLP = {"resourceSpans": [{"scopeSpans": [{"spans": [
      "events": [
          {"name": "gen_ai.user.message", "attributes": {"content": "How do I rotate the billing key?"}},
          {"name": "gen_ai.choice", "attributes": {"message.content": "Run rotate-key billing, then verify."}},
+         {"name": "gen_ai.evaluation.result", "attributes": [
+             {"key": "gen_ai.evaluation.name", "value": {"stringValue": "relevance"}},
+             {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 0.2}}]},
      ]},
     {"traceId": "t-otel-2", "spanId": "s2", "name": "chat", "startTimeUnixNano": "1775037660000000000",
      "status": {"code": 2, "message": "upstream 500"},
@@ -36,12 +39,16 @@ OPENINFERENCE = [
          "llm.input_messages.0.message.role": "system", "llm.input_messages.0.message.content": "Be brief.",
          "llm.input_messages.1.message.role": "user", "llm.input_messages.1.message.content": "Summarise the outage.",
          "llm.output_messages.0.message.content": "The cache expired; we raised its TTL.",
-         "llm.token_count.prompt": 20, "llm.token_count.completion": 9}},
+         "llm.token_count.prompt": 20, "llm.token_count.completion": 9},
+     "annotations": [{"name": "correctness", "annotator_kind": "LLM", "label": "correct", "score": 1}]},
     {"context": {"trace_id": "t-oi-1", "span_id": "b"}, "name": "grep", "start_time": "2026-04-01T10:00:01Z",
      "status_code": "OK", "attributes": {"openinference.span.kind": "TOOL", "input.value": "grep -r ttl",
                                          "output.value": "cache.py:12 ttl=60"}},
     {"context": {"trace_id": "t-oi-1", "span_id": "c"}, "name": "agent", "start_time": "2026-04-01T10:00:02Z",
      "status_code": "OK", "attributes": {"openinference.span.kind": "CHAIN"}},
+    # an annotation exported on its own (Phoenix), naming its span
+    {"span_id": "a", "name": "review", "annotator_kind": "HUMAN",
+     "result": {"label": "incorrect", "explanation": "wrong root cause"}},
 ]
 
 OPENAI_LOG = {
@@ -124,8 +131,9 @@ def test_each_format_becomes_evidence_of_its_streams(traces_home):
         ("inspect", "gateway_calls", 2), ("inspect", "task_outcomes", 2),
         ("openai_logs", "gateway_calls", 1),
         ("openhands", "gateway_calls", 1), ("openhands", "task_outcomes", 1), ("openhands", "tool_runs", 1),
-        ("openinference", "gateway_calls", 1), ("openinference", "tool_runs", 1),
-        ("otel", "gateway_calls", 2),
+        ("openinference", "gateway_calls", 1), ("openinference", "human_reviews", 1),
+        ("openinference", "tool_runs", 1), ("openinference", "user_feedback", 1),
+        ("otel", "gateway_calls", 2), ("otel", "user_feedback", 1),
         ("swe_agent", "auto_apply", 1), ("swe_agent", "tool_runs", 2),
     ]
 
@@ -137,15 +145,15 @@ def test_every_unit_is_evidence_or_a_skip_with_its_reason(traces_home):
         ("data/_kb/inspect/not-an-eval.json", 0, "unknown_format"),
         ("data/_kb/openai_logs/chat.jsonl", 1, "malformed_json"),
         ("data/_kb/openhands/conv-7.json", 0, "unmapped_element"),  # the user's message
-        ("data/_kb/openinference/spans.jsonl", 2, "unmapped_element"),  # a CHAIN span
-        ("data/_kb/openinference/spans.jsonl", 3, "blank_line"),
+        ("data/_kb/openinference/spans.jsonl", 3, "unmapped_element"),  # a CHAIN span
+        ("data/_kb/openinference/spans.jsonl", 5, "blank_line"),
     ]
 
 
 def test_the_fields_map_as_each_format_defines_them(traces_home):
     [otel_ok, otel_err] = query(traces_home, """
         select run_id, model, instruction, response, signals ->> 'status', signals ->> 'finish_reason'
-        from evidence where extra ->> '_source_format' = 'otel' order by run_id""")
+        from evidence where extra ->> '_source_format' = 'otel' and stream = 'gateway_calls' order by run_id""")
     assert otel_ok == ("t-otel-1", "gpt-4o", "How do I rotate the billing key?",
                        "Run rotate-key billing, then verify.", "ok", "stop")
     assert otel_err[0] == "t-otel-2" and otel_err[4] == "error"
@@ -158,6 +166,22 @@ def test_the_fields_map_as_each_format_defines_them(traces_home):
     assert [c for _, c in outcomes] == ["accepted", "rejected"]  # Inspect's C and I
 
 
+def test_annotations_and_evaluations_become_signals_of_their_span_run(traces_home):
+    notes = query(traces_home, """
+        select run_id, stream, coalesce(signals ->> 'rating', signals ->> 'decision'), extra ->> '_source_element'
+        from evidence where stream in ('user_feedback', 'human_reviews') order by all""")
+    assert notes == [
+        ("t-oi-1", "human_reviews", "reject", "line 3 $"),  # the HUMAN annotation line, joined by span_id
+        ("t-oi-1", "user_feedback", "up", "line 0 $ $.annotations[0]"),  # label correct
+        ("t-otel-1", "user_feedback", "down", "line 0 $.resourceSpans[*].scopeSpans[*].spans[*] #0 $.events[2]"),
+    ]
+    categories = dict(query(traces_home, "select run_id, category from scored_runs where run_id like 't-%'"))
+    assert categories["t-oi-1"] == "rejected"  # a human's reject decides (rule 1)
+    result = run_cli("trace", query(traces_home, """
+        select evidence_id from evidence where stream = 'user_feedback' and run_id = 't-otel-1'""")[0][0], home=traces_home)
+    assert result.code == 0 and "gen_ai.evaluation.result" in result.stdout, result.stdout
+
+
 def test_runs_reach_the_exports_and_trace_to_their_element(traces_home):
     sft = [json.loads(line) for line in (traces_home / "exports/sft/instruction_response.jsonl").read_text().splitlines()]
     by_instruction = {row["instruction"]: row for row in sft}
@@ -166,7 +190,7 @@ def test_runs_reach_the_exports_and_trace_to_their_element(traces_home):
     result = run_cli("trace", by_instruction["What is the capital of France?"]["id"], home=traces_home)
     assert result.code == 0, result.stdout
     assert "source unit data/_kb/inspect/qa.json:0 (line 0 $.samples[0])" in result.stdout
-    assert "source unit data/_kb/inspect/qa.json:2 (line 0 $.samples[0].scores)" in result.stdout
+    assert "source unit data/_kb/inspect/qa.json:2 (line 0 $.samples[0] $.scores)" in result.stdout
 
 
 def test_a_changed_trace_file_breaks_the_trace(traces_home, tmp_path):
