@@ -79,25 +79,6 @@
     strftime(coalesce(try_cast({{ raw }} as timestamptz), '1970-01-01'::timestamptz), '%Y-%m-%dT%H:%M:%S.%fZ')
 {%- endmacro %}
 
-{% macro source_units() -%}
-    {#- Everything the run read, one row per unit it must account for: the physical lines of the
-        stream files and the units of the standard trace formats, with their text. -#}
-    (
-        select
-            source_file,
-            line_offset,
-            try(decode(raw)) as unit_text
-        from {{ ref('stg_source_lines') }}
-
-        union all
-
-        select
-            source_file,
-            line_offset,
-            unit_json::varchar as unit_text
-        from {{ ref('stg_trace_units') }}
-    )
-{%- endmacro %}
 
 {% macro numbered(list_expr) -%}
     {#- A list as [(element, 1-based position)], for lambdas that need both. -#}

@@ -100,7 +100,7 @@ def check_lines(home: Home, conn) -> Check:
         ),
         outcome_counts as (select source_file, line_offset, count(*) as n from outcomes group by all)
         select count(*)
-        from stg_source_lines as lines
+        from stg_source_units as lines
         full outer join outcome_counts using (source_file, line_offset)
         where coalesce(outcome_counts.n, 0) != 1 or lines.line_offset is null
         """
@@ -116,7 +116,10 @@ def check_lines(home: Home, conn) -> Check:
     changed += [f"{f}: gone" for f in read if f not in on_disk]
     if changed:
         return Check("every line accounted for", "fail", "source files changed since the run: " + "; ".join(changed[:3]))
-    return Check("every line accounted for", "pass", f"{sum(read.values()):,} lines in {len(read)} files, each evidence, skip or pending")
+    units, unit_files = conn.execute("select count(*), count(distinct source_file) from stg_trace_units").fetchone()
+    traces = f" and {units:,} trace units in {unit_files} files" if units else ""
+    detail = f"{sum(read.values()):,} lines in {len(read)} files{traces}, each evidence, skip or pending"
+    return Check("every line accounted for", "pass", detail)
 
 
 def check_scored(conn) -> Check:

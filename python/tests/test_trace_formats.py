@@ -223,3 +223,15 @@ def test_the_real_third_party_files_flow_end_to_end(tmp_path):
     runs = query(tmp_path, "select count(*) from scored_runs")[0][0]
     exported = query(tmp_path, "select (select count(*) from export_sft) + (select count(*) from export_rag)")[0][0]
     assert runs >= 6 and exported > 0
+
+
+def test_audit_counts_trace_units_as_accounted_for(traces_home):
+    from distill.audit import check_lines
+    from distill.home import Home
+    from distill.warehouse import connect
+
+    home = Home.resolve(traces_home)
+    with connect(home) as conn:
+        check = check_lines(home, conn)
+    assert check.status == "pass", check.detail
+    assert "trace units in 7 files" in check.detail

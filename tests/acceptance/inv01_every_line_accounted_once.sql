@@ -6,7 +6,7 @@ with source_lines as (
     select
         source_file,
         line_offset
-    from {{ source_units() }}
+    from {{ ref('stg_source_units') }}
 ),
 
 outcomes as (

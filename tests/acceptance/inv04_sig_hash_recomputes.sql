@@ -11,7 +11,7 @@ source_lines as (
         source_file,
         line_offset,
         unit_text
-    from {{ source_units() }}
+    from {{ ref('stg_source_units') }}
 ),
 
 recomputed as (

@@ -1,0 +1,28 @@
+-- Everything the run read, one row per unit it must account for: the physical lines of the
+-- stream files and the units of the standard trace formats, with their text (a view: the text
+-- is not stored twice).
+{{ config(materialized='view') }}
+
+with stream_lines as (
+    select
+        source_file,
+        line_offset,
+        try(decode(raw)) as unit_text
+    from {{ ref('stg_source_lines') }}
+),
+
+trace_units as (
+    select
+        source_file,
+        line_offset,
+        unit_json::varchar as unit_text
+    from {{ ref('stg_trace_units') }}
+),
+
+final as (
+    select * from stream_lines
+    union all
+    select * from trace_units
+)
+
+select * from final
