@@ -84,10 +84,12 @@ def input_fingerprint(home: Home, options: dict) -> str:
     the dbt project and the package, and the run's options. Equal fingerprints, equal outputs."""
     digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
     if home.kb.is_dir():
-        for path in sorted(home.kb.iterdir()):
+        # the stream files and, in the folders below, the files of the standard trace formats
+        for path in sorted(home.kb.rglob("*")):
             if path.is_file():
                 stat = path.stat()
-                digest.update(f"{path.name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+                name = path.relative_to(home.kb).as_posix()
+                digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     for folder in ("models", "macros", "seeds", "tests/acceptance", "python/distill"):
         for path in sorted((PROJECT_DIR / folder).rglob("*")):
             if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".py"):

@@ -17,7 +17,6 @@ from distill.home import Home
 
 # (name, what is on disk once the run is inside that stage)
 KILL_POINTS = [
-    ("started", "data/generations/next"),
     ("materialize", "data/generations/next/data/evidence/day=*/*.parquet"),
     ("score", "data/generations/next/data/scored-runs/day=*/*.parquet"),
     ("export-sft", "data/generations/next/exports/sft/instruction_response.jsonl"),

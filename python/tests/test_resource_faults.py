@@ -73,7 +73,6 @@ def test_a_full_disk_fails_the_run_cleanly_and_leaves_the_outputs(home):
     assert "File too large" in result.stderr or "No space" in result.stderr
     assert on_disk_hash(home) == before
     assert any(r["status"] == "failed" for r in latest_receipts(home))
-    assert distill(home, "run-all").returncode == 0  # space again: the next run succeeds
 
 
 def test_a_read_only_home_is_one_line_naming_it(home):

@@ -201,6 +201,9 @@ def test_a_changed_trace_file_breaks_the_trace(traces_home, tmp_path):
     inspect.write_text(inspect.read_text().replace("Paris.", "Lyon."))
     result = run_cli("trace", sft_id, home=home)
     assert result.code == 1 and "changed since it was read" in result.stdout
+    # and the next run-all sees the change: a trace file counts as input like a stream file
+    rerun = run_cli("run-all", home=home)
+    assert rerun.code == 0 and "nothing changed" not in rerun.stdout, rerun.stdout
 
 
 @pytest.mark.skipif(not REALDATA.is_dir(), reason="no real third-party traces on this machine")
