@@ -18,7 +18,9 @@ run: $(BIN)/distill
 	$(BIN)/distill --home $(SAMPLE) run-all
 
 ## test: pytest, the acceptance gate (dbt build and the 22 invariants on the fixture), sqlfluff lint
-test: pytest acceptance lint
+## (run side by side: the gate and the lint use the cores pytest's last files leave idle)
+test: $(BIN)/distill
+	$(MAKE) --no-print-directory -j3 --output-sync=target pytest acceptance lint
 
 pytest: $(BIN)/distill
 	$(BIN)/pytest
