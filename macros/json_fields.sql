@@ -1,6 +1,17 @@
 {#- A stream's fields are declared once at the top of its staging model as
     (name, type, required, allowed values) tuples; these macros turn them into typed columns,
-    the first problem of a record, and the `extra` object of fields nobody declared. -#}
+    the first problem of a record, and the `extra` object of fields nobody declared.
+    A record is parsed once, into a map of its members (`record_members`); every field is then
+    read from that map, so a wide record is never parsed again per field. -#}
+
+{% macro record_members(record) -%}
+    {#- The record's members as MAP(VARCHAR, JSON): one parse (a JSON null member maps to NULL). -#}
+    {{ record }}::map(varchar, json)
+{%- endmacro %}
+
+{% macro member(members, name) -%}
+    map_extract_value({{ members }}, '{{ name }}')
+{%- endmacro %}
 
 {% macro json_types(type) -%}
     {#- The json_type() names a declared field type accepts, as a SQL list. -#}
@@ -19,30 +30,26 @@
     {{- return("'" ~ names[type] | join("', '") ~ "'") -}}
 {%- endmacro %}
 
-{% macro json_path(name) -%}
-    '$."{{ name }}"'
-{%- endmacro %}
-
-{% macro json_value(record, name, type) -%}
-    {%- set path = json_path(name) -%}
+{% macro json_value(members, name, type) -%}
+    {%- set value = member(members, name) -%}
     {%- if type == 'string' -%}
-        case when json_type({{ record }}, {{ path }}) = 'VARCHAR' then {{ record }} ->> {{ path }} end
+        case when json_type({{ value }}) = 'VARCHAR' then {{ value }} ->> '$' end
     {%- elif type == 'timestamp' -%}
-        {{ parse_timestamp(record ~ ' ->> ' ~ path) }}
+        {{ parse_timestamp(value ~ " ->> '$'") }}
     {%- elif type == 'integer' -%}
         case
-            when json_type({{ record }}, {{ path }}) in ('BIGINT', 'UBIGINT')
-                then try_cast({{ record }} ->> {{ path }} as bigint)
+            when json_type({{ value }}) in ('BIGINT', 'UBIGINT')
+                then try_cast({{ value }} ->> '$' as bigint)
         end
     {%- elif type == 'number' -%}
         case
-            when json_type({{ record }}, {{ path }}) in ('BIGINT', 'UBIGINT', 'DOUBLE')
-                then try_cast({{ record }} ->> {{ path }} as double)
+            when json_type({{ value }}) in ('BIGINT', 'UBIGINT', 'DOUBLE')
+                then try_cast({{ value }} ->> '$' as double)
         end
     {%- elif type == 'boolean' -%}
-        case when json_type({{ record }}, {{ path }}) = 'BOOLEAN' then ({{ record }} ->> {{ path }})::boolean end
+        case when json_type({{ value }}) = 'BOOLEAN' then ({{ value }} ->> '$')::boolean end
     {%- elif type in ('array', 'object') -%}
-        case when json_type({{ record }}, {{ path }}) = '{{ type | upper }}' then json_extract({{ record }}, {{ path }}) end
+        case when json_type({{ value }}) = '{{ type | upper }}' then {{ value }} end
     {%- else -%}
         {{ exceptions.raise_compiler_error("unknown field type " ~ type) }}
     {%- endif -%}
@@ -53,44 +60,44 @@
     try_cast(try_cast({{ text }} as timestamptz) at time zone 'UTC' as timestamp)
 {%- endmacro %}
 
-{% macro typed_columns(record, fields) -%}
+{% macro typed_columns(members, fields) -%}
     {%- for field in fields %}
-        {{ json_value(record, field[0], field[1]) }} as {{ field[0] }},
+        {{ json_value(members, field[0], field[1]) }} as {{ field[0] }},
     {%- endfor %}
 {%- endmacro %}
 
-{% macro field_problem(record, fields) -%}
+{% macro field_problem(members, fields) -%}
     {#- A struct (reason, detail) for the first field that is missing, mistyped or out of range. -#}
     case
     {%- for field in fields %}
         {%- set name, type, required = field[0], field[1], field[2] %}
-        {%- set path = json_path(name) %}
+        {%- set value = member(members, name) %}
         {%- if required == 'required' %}
-        when coalesce(json_type({{ record }}, {{ path }}), 'NULL') = 'NULL'
+        when coalesce(json_type({{ value }}), 'NULL') = 'NULL'
             then {'reason': 'missing_required', 'detail': 'required field "{{ name }}" is missing or null'}
         {%- endif %}
-        when coalesce(json_type({{ record }}, {{ path }}), 'NULL') not in ('NULL', {{ json_types(type) }})
-            then {'reason': 'wrong_type', 'detail': 'field "{{ name }}" should be {{ type }}, got ' || {{ json_type_name('json_type(' ~ record ~ ', ' ~ path ~ ')') }}}
+        when coalesce(json_type({{ value }}), 'NULL') not in ('NULL', {{ json_types(type) }})
+            then {'reason': 'wrong_type', 'detail': 'field "{{ name }}" should be {{ type }}, got ' || {{ json_type_name('json_type(' ~ value ~ ')') }}}
         {%- if type == 'timestamp' %}
-        when {{ record }} ->> {{ path }} is not null and {{ json_value(record, name, type) }} is null
+        when {{ value }} ->> '$' is not null and {{ json_value(members, name, type) }} is null
             then {'reason': 'wrong_type', 'detail': 'field "{{ name }}" is not an ISO-8601 timestamp'}
         {%- endif %}
         {%- if field | length > 3 and field[3] is mapping %}
-        when not ({{ json_value(record, name, type) }} between {{ field[3].min }} and {{ field[3].max }})
+        when not ({{ json_value(members, name, type) }} between {{ field[3].min }} and {{ field[3].max }})
             then {'reason': 'invalid_value', 'detail': 'field "{{ name }}" must be between {{ field[3].min }} and {{ field[3].max }}'}
         {%- elif field | length > 3 %}
-        when {{ record }} ->> {{ path }} not in ('{{ field[3] | join("', '") }}')
+        when {{ value }} ->> '$' not in ('{{ field[3] | join("', '") }}')
             then {'reason': 'invalid_value', 'detail': 'field "{{ name }}" must be one of {{ field[3] | join(", ") }}'}
         {%- endif %}
     {%- endfor %}
     end
 {%- endmacro %}
 
-{% macro extra_fields(record, fields) -%}
+{% macro extra_fields(members, fields) -%}
     {#- The fields a stream does not declare, kept as one JSON object. -#}
     map_from_entries(
         list_filter(
-            map_entries({{ record }}::map(varchar, json)),
+            map_entries({{ members }}),
             lambda entry: entry['key'] not in ('{{ fields | map(attribute=0) | join("', '") }}')
         )
     )::json

@@ -15,20 +15,27 @@ with records as (
     where stream = 'user_feedback' and skip_reason is null
 ),
 
+parsed as (
+    select
+        *,
+        {{ record_members('record') }} as members
+    from records
+),
+
 typed as (
     select
         -- provenance
-        records.source_file,
-        records.line_offset,
-        records.sig_hash,
+        parsed.source_file,
+        parsed.line_offset,
+        parsed.sig_hash,
 
         -- declared fields
-        {{- typed_columns('record', fields) }}
+        {{- typed_columns('members', fields) }}
 
         -- everything else, and what is wrong with the record if anything
-        {{ extra_fields('record', fields) }} as extra,
-        {{ field_problem('record', fields) }} as record_problem
-    from records
+        {{ extra_fields('members', fields) }} as extra,
+        {{ field_problem('members', fields) }} as record_problem
+    from parsed
 ),
 
 final as (
