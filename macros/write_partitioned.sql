@@ -1,16 +1,23 @@
 {% macro write_partitioned(folder, date_column, order_by) -%}
-    {#- Post-hook: copy the model to DISTILL_HOME/<folder>/day=YYYY-MM-DD/*.parquet (Hive style). -#}
+    {#- Post-hook: copy the model to DISTILL_HOME/<folder>/day=YYYY-MM-DD/data_0.parquet (Hive
+        style). Rows arrive a day at a time and one writer is open at once, so memory stays
+        bounded over thousands of days (few writers, small flushes); one thread, so each day is exactly one file, the same
+        file every run. -#}
+    set threads = 1;
+    set partitioned_write_max_open_files = 4;
+    set partitioned_write_flush_threshold = 10000;
     copy (
         select
             *,
             strftime({{ date_column }}, '%Y-%m-%d') as day
         from {{ this }}
-        order by {{ order_by }}
+        order by day, {{ order_by }}
     ) to '{{ output_path() }}/{{ folder }}' (
         format parquet,
         partition_by (day),
         overwrite true
-    )
+    );
+    set threads = {{ target.threads }}
 {%- endmacro %}
 
 {% macro read_partitions(folder, columns) -%}

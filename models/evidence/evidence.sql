@@ -343,4 +343,3 @@ final as (
 )
 
 select * from final
-order by evidence_id

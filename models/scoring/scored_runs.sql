@@ -140,4 +140,3 @@ final as (
 )
 
 select * from final
-order by run_id

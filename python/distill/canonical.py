@@ -2,6 +2,7 @@
 
 orjson with sorted keys is exact whenever a row has no floats, no integers beyond 2^53 and no
 characters outside the Basic Multilingual Plane; every other row takes the exact `rfc8785` path.
+Which path a line takes is decided for a whole batch at once (Arrow's RE2, in C++).
 """
 
 import hashlib
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import rfc8785
 
 # Integers beyond this are not exact as IEEE doubles; ECMAScript's JSON.parse reads them as
@@ -19,6 +21,7 @@ _SAFE_INTEGER = 2**53 - 1
 
 # A number token with a fraction or exponent, an integer of 16+ digits, a surrogate escape or
 # a character outside the BMP (UTF-16 key order differs from code-point order only there).
+_NEEDS_EXACT_RE2 = r"(?:^|[:\[,])\s*-?\d+(?:[.eE]|\d{15})|\\u[dD][89abAB]|[\x{10000}-\x{10FFFF}]"
 _NEEDS_EXACT = re.compile(
     r"(?:^|[:\[,])\s*-?\d+(?:[.eE]|\d{15})|\\u[dD][89abAB]|[\U00010000-\U0010FFFF]"
 )
@@ -29,9 +32,12 @@ def _parse_int(token: str) -> int | float:
     return value if -_SAFE_INTEGER <= value <= _SAFE_INTEGER else float(value)
 
 
-def canonical_json(line: str) -> bytes:
-    """The RFC 8785 canonical UTF-8 bytes of one JSON text; ValueError if it is not I-JSON."""
-    if not _NEEDS_EXACT.search(line):
+def canonical_json(line: str, needs_exact: bool | None = None) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of one JSON text; ValueError if it is not I-JSON.
+    needs_exact: whether the line has a float, a big integer or a non-BMP character (None: look)."""
+    if needs_exact is None:
+        needs_exact = _NEEDS_EXACT.search(line) is not None
+    if not needs_exact:
         try:
             return orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS)
         except orjson.JSONDecodeError:
@@ -48,12 +54,13 @@ def sig_hash(line: str) -> str:
     return hashlib.sha256(canonical_json(line)).hexdigest()
 
 
-def sig_hashes(lines: Iterable[str | None]) -> list[str | None]:
+def sig_hashes(lines: Iterable[str | None], exact: Iterable[bool | None] | None = None) -> list[str | None]:
     """sig_hash of each line; None for a null or non-canonicalizable line."""
     out: list[str | None] = []
-    for line in lines:
+    sha256 = hashlib.sha256
+    for line, needs_exact in zip(lines, exact if exact is not None else iter(lambda: None, 0)):
         try:
-            out.append(None if line is None else sig_hash(line))
+            out.append(None if line is None else sha256(canonical_json(line, needs_exact)).hexdigest())
         except ValueError:
             out.append(None)
     return out
@@ -61,4 +68,5 @@ def sig_hashes(lines: Iterable[str | None]) -> list[str | None]:
 
 def sig_hash_arrow(lines: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The vectorised form DuckDB calls: one Arrow batch of lines in, one of hashes out."""
-    return pa.array(sig_hashes(lines.to_pylist()), type=pa.string())
+    exact = pc.match_substring_regex(lines, _NEEDS_EXACT_RE2)
+    return pa.array(sig_hashes(lines.to_pylist(), exact.to_pylist()), type=pa.string())

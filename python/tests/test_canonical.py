@@ -5,7 +5,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from distill.canonical import canonical_json, sig_hash, sig_hashes
+import pyarrow as pa
+
+from distill.canonical import canonical_json, sig_hash, sig_hash_arrow, sig_hashes
 
 # Canonical forms written out by hand (RFC 8785), with their sha256.
 HAND_COMPUTED = [
@@ -56,6 +58,8 @@ def _reference(line: str) -> str:
 )
 def test_sig_hash_agrees_with_rfc8785_reference(line):
     assert sig_hash(line) == _reference(line)
+    # the batch form DuckDB calls picks its path per batch (RE2) and must agree
+    assert sig_hash_arrow(pa.array([line, None])).to_pylist() == [_reference(line), None]
 
 
 def test_integer_beyond_2_pow_53_hashes_as_its_double():
@@ -89,4 +93,6 @@ def test_sig_hash_ignores_key_order_and_spacing_and_agrees_with_reference(obj, r
     items = list(obj.items())
     rnd.shuffle(items)
     shuffled = json.dumps(dict(items), ensure_ascii=True, indent=rnd.choice([None, 1, 3]))
-    assert sig_hash(compact) == sig_hash(shuffled.replace("\n", " ")) == _reference(compact)
+    spaced = shuffled.replace("\n", " ")
+    assert sig_hash(compact) == sig_hash(spaced) == _reference(compact)
+    assert sig_hash_arrow(pa.array([compact, spaced])).to_pylist() == [_reference(compact)] * 2
