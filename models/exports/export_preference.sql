@@ -1,22 +1,37 @@
 -- The preference corpus (PreferenceSample, SPEC §7): for runs sharing a prompt fingerprint,
 -- accepted (chosen) over rejected (rejected). No self-pairs, no identical texts, a deterministic
 -- choice of at most var preference_pairs_per_prompt pairs per prompt.
+-- Pairs are formed among the first cap + 1 runs of each side (by a hash of the run id), so the
+-- work per prompt is bounded however many runs share it; cap + 1 per side always leaves cap
+-- pairs with different texts where the whole of each side would.
+
+{%- set per_side = var('preference_pairs_per_prompt') + 1 %}
 
 with candidates as (
     select
         *,
-        {{ prompt_fingerprint('instruction') }} as prompt_fingerprint
+        {{ prompt_fingerprint('instruction') }} as prompt_fingerprint,
+        {{ normalize_text('body') }} as normalized_body
     from {{ ref('int_export_gates') }}
-    where quarantine_reason is null and candidate_kind = 'run'
+    where quarantine_reason is null and candidate_kind = 'run' and category in ('accepted', 'rejected')
+),
+
+sides as (
+    -- the first runs of each side of each prompt, in a stable, spread-out order
+    select * from candidates
+    qualify row_number() over (
+            partition by prompt_fingerprint, category
+            order by sha256(candidate_id)
+        ) <= {{ per_side }}
 ),
 
 chosen as (
-    select * from candidates
+    select * from sides
     where category = 'accepted'
 ),
 
 rejected as (
-    select * from candidates
+    select * from sides
     where category = 'rejected'
 ),
 
@@ -35,7 +50,7 @@ pairs as (
         on chosen.prompt_fingerprint = rejected.prompt_fingerprint
     where
         chosen.candidate_id != rejected.candidate_id
-        and {{ normalize_text('chosen.body') }} != {{ normalize_text('rejected.body') }}
+        and chosen.normalized_body != rejected.normalized_body
 ),
 
 capped as (
