@@ -2,16 +2,24 @@
 
 DuckDB's own JSON reader drops blank lines and renumbers around bad ones, so lines are split
 here (distill.lines, vectorised) and everything else about them is decided in SQL downstream.
+
+Incremental (SPEC §13): `distill run-all` plans what to read (distill.incremental): for a file
+that only grew, the lines after those read before; a run that finds an old line changed reads
+everything again with --full-refresh. The rows this run replaces (a pending last line read again,
+the lines of a file read from its start, a file that is gone) are deleted before the new ones
+are appended, so plain `dbt build` without a plan rereads every file and stays correct.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 from distill.home import NOT_SOURCES
+from distill.incremental import read_plan
 from distill.lines import SOURCE_SUFFIXES, read_lines, snapshot
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="append")
     home = Path(dbt.config.get("home")).resolve()
     max_line_bytes = int(dbt.config.get("max_line_bytes"))
 
@@ -39,11 +47,42 @@ def model(dbt, session):
     # Files of no known stream are read too: each of their lines is skipped as unknown_stream.
     kb = home / "data" / "_kb"
     every_file = sorted(p for p in kb.iterdir() if p.name.endswith(SOURCE_SUFFIXES)) if kb.is_dir() else []
-    # A consistent snapshot: each plain file is read up to the size it has now; lines appended
-    # while the run reads are left for the next run.
-    sources = [
-        snapshot(path, path.relative_to(home).as_posix(), stream_of.get(path))
-        for path in (p.resolve() for p in every_file)
-        if path.name not in NOT_SOURCES
-    ]
+    plan = read_plan(home)
+    incremental = dbt.is_incremental
+    seq = plan.seq if plan else 0
+    if incremental and plan is None:
+        (seq,) = session.execute(f"select coalesce(max(read_seq), 0) + 1 from {dbt.this}").fetchone()
+    # A consistent snapshot: each plain file is read up to the size it has now (or the size the
+    # plan measured and hashed); lines appended while the run reads are left for the next run.
+    sources = []
+    for path in (p.resolve() for p in every_file):
+        relative = path.relative_to(home).as_posix()
+        if path.name in NOT_SOURCES:
+            continue
+        read = plan.files.get(relative) if plan and incremental else None
+        if read is not None and read.unchanged_archive:
+            continue
+        source = replace(snapshot(path, relative, stream_of.get(path), read.size if read else None), read_seq=seq)
+        if read is not None:
+            source = replace(source, start_byte=read.start_byte, first_line=read.first_line)
+        sources.append(source)
+    if incremental:
+        # rows this run reads again, or whose file is gone, make way for the new ones
+        first_lines = [(s.relative, s.first_line) for s in sources]
+        session.execute("create or replace temp table distill_reread (source_file varchar, first_line bigint)")
+        if first_lines:
+            session.executemany("insert into distill_reread values (?, ?)", first_lines)
+        kept = [p.relative_to(home).as_posix() for p in every_file]
+        session.execute(
+            f"""
+            delete from {dbt.this} as lines
+            where
+                lines.source_file not in (select unnest(?::varchar[]))
+                or exists (
+                    select 1 from distill_reread as reread
+                    where reread.source_file = lines.source_file and lines.line_offset >= reread.first_line
+                )
+            """,
+            [kept],
+        )
     return read_lines(sorted(sources, key=lambda s: s.relative), max_line_bytes)

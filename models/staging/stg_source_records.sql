@@ -1,7 +1,12 @@
 -- Every source line decoded and classified: a JSON object with its sig_hash, or a skip reason.
+-- Incremental: only lines read by this run are decoded and hashed; the pre-hook (in the YAML)
+-- first deletes rows whose line was read again or is gone, and the trace units, rebuilt each run.
 
 with source_lines as (
     select * from {{ ref('stg_source_lines') }}
+    {%- if is_incremental() %}
+        where read_seq > (select coalesce(max(read_seq), -1) from {{ this }} where byte_offset is not null)
+    {%- endif %}
 ),
 
 decoded as (
@@ -41,6 +46,7 @@ final as (
         line_offset,
         byte_offset,
         line_bytes,
+        read_seq,
         sig_hash,
 
         -- the record
@@ -83,6 +89,7 @@ trace_units as (
         units.line_offset,
         null::bigint as byte_offset,
         coalesce(records.unit_bytes, 0)::bigint as line_bytes,
+        (select coalesce(max(read_seq), 0) from {{ ref('stg_source_lines') }}) as read_seq,
         records.sig_hash,
         case when records.sig_hash is not null then records.record end as record,
         case

@@ -26,6 +26,7 @@ LINE_SCHEMA = pa.schema(
         ("line_bytes", pa.int64()),
         ("raw", pa.binary()),
         ("read_status", pa.string()),
+        ("read_seq", pa.int64()),
     ]
 )
 
@@ -36,6 +37,9 @@ class SourceFile:
     relative: str  # as recorded in provenance: relative to the home
     stream: str | None  # None: the file belongs to no known stream
     limit: int | None = None  # bytes to read: the file's size when the run started (a snapshot)
+    start_byte: int = 0  # where to start: the end of the lines an earlier run read
+    first_line: int = 0  # the line number of the line that starts there
+    read_seq: int = 0  # the run that reads it (distill.incremental)
 
 
 def _batch(
@@ -56,6 +60,7 @@ def _batch(
             pa.array(lengths.astype(np.int64)),
             raws,
             pa.array(statuses, pa.string()),
+            pa.array(np.full(n, source.read_seq, dtype=np.int64)),
         ],
         schema=LINE_SCHEMA,
     )
@@ -76,11 +81,14 @@ class SourceReadError(Exception):
     """A source file could not be read as the run found it: the message names it and what to do."""
 
 
-def snapshot(path: Path, relative: str, stream: str | None) -> SourceFile:
+def snapshot(path: Path, relative: str, stream: str | None, size: int | None = None) -> SourceFile:
     """A source file as the run starts to read it: a plain file is read up to the size it has
-    now, so lines appended while the run reads are left for the next run (archives are whole)."""
+    now (or the size the run's plan measured), so lines appended while the run reads are left
+    for the next run (archives are whole)."""
+    if path.name.endswith(".gz"):
+        return SourceFile(path=path, relative=relative, stream=stream)
     try:
-        limit = None if path.name.endswith(".gz") else path.stat().st_size
+        limit = path.stat().st_size if size is None else size
     except OSError as exc:
         raise SourceReadError(f"{relative}: {exc.strerror}; it went away while the run listed it, rerun") from None
     return SourceFile(path=path, relative=relative, stream=stream, limit=limit)
@@ -98,13 +106,15 @@ def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatc
 
 def _read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatch]:
     status_default = "ok" if source.stream else "unknown_stream"
-    line_no = 0
-    file_offset = 0  # byte offset of the first byte not yet emitted
+    line_no = source.first_line
+    file_offset = source.start_byte  # byte offset of the first byte not yet emitted
     carry = b""  # an unfinished line from the previous block
     carry_len = 0  # its true length (the bytes are dropped once it is known to be oversize)
     corrupt = False  # an archive that could not be read to its end
-    remaining = source.limit
+    remaining = None if source.limit is None else source.limit - source.start_byte
     with open_source(source.path) as handle:
+        if source.start_byte:
+            handle.seek(source.start_byte)
         while True:
             try:
                 # lines appended after the snapshot are left for the next run

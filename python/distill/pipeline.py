@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import card, dbt, firewall, outputs, receipts
+from distill import card, dbt, firewall, incremental, outputs, receipts
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
@@ -113,10 +113,17 @@ def build(
         if previous is not None:
             # nothing the outputs depend on changed: no data work, only receipts
             return _report(home, started_at, recorded_at, None, {}, 0, include_partial, fingerprint, previous)
+    plan = _read_plan(home, dbt_vars, force)
     # every output goes to a new generation, moved into place only when complete
     staged = outputs.begin(home, carry=stage != "run-all")
     try:
-        dbt.invoke(staged, ["build", *selection], all_vars, on_node=on_node)
+        incremental.write_plan(home, plan)
+        try:
+            dbt.invoke(staged, ["build", *selection, *(["--full-refresh"] if plan.full else [])], all_vars,
+                       on_node=on_node)
+        finally:
+            incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
+        _remember_read(home, plan)
         if stage in ("run-all", "export-all"):
             _remove_stale_formats(staged, set(formats or []))
         for model in STAGE_EXPORTS.get(stage, []):
@@ -128,10 +135,46 @@ def build(
                 raise
     except DistillError as exc:
         error = exc
+        incremental.forget(home)  # the tables may be half-built: the next run reads everything
     if stage != "run-all":
         _settle(staged, error)
         return RunResult(stage, counts(home))
-    return _report(staged, started_at, recorded_at, error, failures, breaches, include_partial, fingerprint)
+    return _report(staged, started_at, recorded_at, error, failures, breaches, include_partial, fingerprint,
+                   read=_read_note(plan))
+
+
+def _read_plan(home: Home, dbt_vars: dict | None, force: bool) -> incremental.ReadPlan:
+    """What this run reads: what the sources gained since the last complete run, or everything."""
+    reason = None
+    if force:
+        reason = "--force: everything is read again"
+    elif (home.root / outputs.IN_PROGRESS).exists():
+        reason = "the last run stopped before it finished"
+    elif not home.warehouse.exists():
+        reason = "no warehouse yet"
+    return incremental.make_plan(home, receipts.project_fingerprint({"vars": dbt_vars or {}}), reason)
+
+
+def _remember_read(home: Home, plan: incremental.ReadPlan) -> None:
+    """What each source file was read up to, for the next run's plan."""
+    with connect(home) as conn:
+        done = conn.execute(
+            """
+            select
+                source_file,
+                coalesce(max(byte_offset + line_bytes + 1) filter (where read_status != 'pending'), 0),
+                count(*) filter (where read_status != 'pending')
+            from stg_source_lines
+            group by source_file
+            """
+        ).fetchall()
+    incremental.record_state(home, plan, {name: (end, lines) for name, end, lines in done})
+
+
+def _read_note(plan: incremental.ReadPlan) -> str:
+    if plan.full:
+        return f"full rebuild: {plan.reason}"
+    return f"incremental: {plan.new_bytes:,} new bytes read in {len(plan.files)} files; older lines were read before"
 
 
 def _settle(staged: Home, error: DistillError | None) -> None:
@@ -177,6 +220,7 @@ def _report(
     include_partial: bool,
     fingerprint: str,
     unchanged_since: RunSummary | None = None,
+    read: str | None = None,
 ) -> RunResult:
     stage_counts, run_counts = None, None
     if error is None:
@@ -188,6 +232,7 @@ def _report(
     stage_receipts = receipts.build_receipts(
         home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES),
         run_error=str(error) if error else None,
+        read=read if not unchanged_since else "nothing changed: nothing read",
     )
     if unchanged_since:
         run_hash = unchanged_since.run_hash

@@ -79,10 +79,22 @@ def run_hash(outputs: list[OutputFile]) -> str:
     return digest.hexdigest()
 
 
+def project_fingerprint(options: dict) -> str:
+    """What the tables are built with: every file of the dbt project and the package, and the
+    run's options. A change rebuilds every table (an incremental run would mix two versions)."""
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
+    for folder in ("models", "macros", "seeds", "tests/acceptance", "python/distill"):
+        for path in sorted((PROJECT_DIR / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".py"):
+                digest.update(path.relative_to(PROJECT_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update((PROJECT_DIR / "dbt_project.yml").read_bytes())
+    return digest.hexdigest()
+
+
 def input_fingerprint(home: Home, options: dict) -> str:
     """What a run's outputs depend on: every source file's path, size and mtime, every file of
     the dbt project and the package, and the run's options. Equal fingerprints, equal outputs."""
-    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
+    digest = hashlib.sha256(project_fingerprint(options).encode())
     if home.kb.is_dir():
         # the stream files and, in the folders below, the files of the standard trace formats
         for path in sorted(home.kb.rglob("*")):
@@ -90,11 +102,6 @@ def input_fingerprint(home: Home, options: dict) -> str:
                 stat = path.stat()
                 name = path.relative_to(home.kb).as_posix()
                 digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
-    for folder in ("models", "macros", "seeds", "tests/acceptance", "python/distill"):
-        for path in sorted((PROJECT_DIR / folder).rglob("*")):
-            if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".py"):
-                digest.update(path.relative_to(PROJECT_DIR).as_posix().encode() + b"\0" + path.read_bytes())
-    digest.update((PROJECT_DIR / "dbt_project.yml").read_bytes())
     return digest.hexdigest()
 
 
@@ -210,6 +217,7 @@ def build_receipts(
     failures: dict[str, str],
     selected: set[str],
     run_error: str | None = None,
+    read: str | None = None,
 ) -> list[StageReceipt]:
     """One receipt per stage. `failures` names stages that failed outside dbt (the firewall);
     a run that failed with no node to blame (dbt itself, the disk) fails its first unfinished stage."""
@@ -247,6 +255,7 @@ def build_receipts(
                 rows_pending=c.rows_pending if c else 0,
                 outputs=output_files(home, files[stage]) if status == "success" else [],
                 error=error,
+                read=read if stage == "materialize" else None,
             )
         )
     return receipts

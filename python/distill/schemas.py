@@ -137,6 +137,10 @@ class StageReceipt(Record):
     rows_pending: int = Field(default=0, ge=0, description="last lines with no newline yet, read again next run")
     outputs: list[OutputFile]
     error: str | None = None
+    read: str | None = Field(
+        default=None,
+        description="materialize only: how the sources were read (incremental, or a full rebuild and why)",
+    )
 
 
 class RunSummary(Record):

@@ -1,0 +1,19 @@
+{% macro forget_reread_records() -%}
+    {#- Pre-hook of stg_source_records: on an incremental run, delete the rows whose line the
+        reader has read again or no longer has (their read_seq no longer matches), and the trace
+        units, which every run rebuilds. -#}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as records
+        where
+            records.byte_offset is null
+            or not exists (
+                select 1 from {{ ref('stg_source_lines') }} as lines
+                where
+                    lines.source_file = records.source_file
+                    and lines.line_offset = records.line_offset
+                    and lines.read_seq = records.read_seq
+            )
+    {%- else -%}
+        select 1 as nothing_to_forget
+    {%- endif -%}
+{%- endmacro %}
