@@ -2,10 +2,12 @@
 raw DuckDB pass that reads every line, parses it and hashes it."""
 
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +33,8 @@ class BenchResult:
     lines_per_s: float
     mb_per_s: float
     peak_rss_mb: float
+    incremental_s: float  # a run-all after 1 % more lines were appended
+    incremental_pct: float  # incremental_s as a share of run_all_s
     noop_s: float  # a run-all with nothing new: no data work
     runs: int
 
@@ -57,15 +61,38 @@ def _run_all(home: Home, force: bool = True) -> tuple[float, float]:
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def _append_one_percent(home: Home, seed: int) -> None:
+    """Append 1 % more generated lines to the home's stream files, as writers would."""
+    lines = sum(1 for p in home.kb.glob("*.jsonl") for _ in p.open("rb"))
+    with tempfile.TemporaryDirectory() as scratch:
+        extra = Home(Path(scratch))
+        generate_home(extra, max(lines // 100, 12), seed, edges=False)
+        for path in sorted(extra.kb.glob("*.jsonl")):
+            with (home.kb / path.name).open("ab") as target:
+                target.write(path.read_bytes())
+
+
 def run_bench(home: Home, lines: int, seed: int, runs: int) -> BenchResult:
     if not home.kb.exists() or not any(home.kb.iterdir()):
         generate_home(home, lines, seed)
-    size = sum(p.stat().st_size for p in home.kb.glob("*.jsonl"))
+    sizes = {p: p.stat().st_size for p in home.kb.glob("*.jsonl")}
+    size = sum(sizes.values())
     _floor(home)  # warm the page cache
     floors = [_floor(home) for _ in range(runs)]
     _run_all(home)  # warm-up
     results = [_run_all(home) for _ in range(runs)]
-    noop = statistics.median(_run_all(home, force=False)[0] for _ in range(runs))
+    try:
+        increments = []
+        for run in range(runs):
+            _append_one_percent(home, seed + 1 + run)
+            increments.append(_run_all(home, force=False)[0])
+        noop = statistics.median(_run_all(home, force=False)[0] for _ in range(runs))
+    finally:
+        # the home's files as they were (the next run sees them shrink and rebuilds everything)
+        for path, length in sizes.items():
+            os.truncate(path, length)
+        for path in set(home.kb.glob("*.jsonl")) - set(sizes):
+            path.unlink()
     # rounded first, so that the ratio is the one a reader computes from the figures
     floor = round(statistics.median(floors), 4)
     run_all = round(statistics.median(r[0] for r in results), 3)
@@ -80,6 +107,8 @@ def run_bench(home: Home, lines: int, seed: int, runs: int) -> BenchResult:
         lines_per_s=round(read_lines / run_all),
         mb_per_s=round(size / 1e6 / run_all, 1),
         peak_rss_mb=round(max(r[1] for r in results), 1),
+        incremental_s=round(statistics.median(increments), 3),
+        incremental_pct=round(100 * round(statistics.median(increments), 3) / run_all, 1),
         noop_s=round(noop, 3),
         runs=runs,
     )

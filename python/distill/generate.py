@@ -339,8 +339,9 @@ class _Generator:
                                              "rating": "meh"})
 
 
-def generate_home(home: Home, lines: int, seed: int) -> dict[str, int]:
-    """Write about `lines` source lines into home/data/_kb; return lines written per file."""
+def generate_home(home: Home, lines: int, seed: int, edges: bool = True) -> dict[str, int]:
+    """Write about `lines` source lines into home/data/_kb; return lines written per file.
+    edges: add the fixed edge cases too (an oversize run, a file of no stream, a pending line)."""
     gen = _Generator(seed)
     while gen.w.lines < lines:
         roll = gen.rng.random()
@@ -356,6 +357,8 @@ def generate_home(home: Home, lines: int, seed: int) -> dict[str, int]:
         body = b"\n".join(gen.w.files[name]) + b"\n"
         (home.kb / name).write_bytes(body)
         written[name] = len(gen.w.files[name])
+    if not edges:
+        return written
     # One run too long to export (quarantined as oversize), a file no stream claims, and a last
     # line still being written.
     huge = {"run_id": "run-huge", "ts": "2026-04-01T07:00:00Z", "status": "success",
@@ -367,8 +370,8 @@ def generate_home(home: Home, lines: int, seed: int) -> dict[str, int]:
                   "question": "Summarise the full incident log", "answer": "log line\n" * 15000,
                   "citations": [], "model": MODELS_LOCAL[0]}
         handle.write(json.dumps(answer).encode() + b"\n")
-    written["task_outcomes.jsonl"] += 1
-    written["answers.jsonl"] += 1
+    written["task_outcomes.jsonl"] = written.get("task_outcomes.jsonl", 0) + 1
+    written["answers.jsonl"] = written.get("answers.jsonl", 0) + 1
     (home.kb / "notes.misc.jsonl").write_bytes(b'{"note": "copied here by hand"}\n')
     written["notes.misc.jsonl"] = 1
     with (home.kb / "user_feedback.jsonl").open("ab") as handle:
