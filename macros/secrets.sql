@@ -11,15 +11,22 @@
 {%- endmacro %}
 
 {% macro matched_secret(text) -%}
-    {#- The id of the first secret pattern the text matches, or null. One RE2 match per pattern. -#}
+    {#- The id of the first secret pattern the text matches, or null. One RE2 pass over all the
+        patterns at once; only a text that matches one is tried pattern by pattern. -#}
     {%- set patterns = secret_patterns() -%}
     {%- if patterns | length == 0 -%}
         null::varchar
     {%- else -%}
-        case
-        {%- for pattern in patterns %}
-            when regexp_matches({{ text }}, '{{ pattern[1] | replace("'", "''") }}') then '{{ pattern[0] }}'
-        {%- endfor %}
+        case when regexp_matches({{ text }}, '
+            {%- for pattern in patterns -%}
+                (?:{{ pattern[1] | replace("'", "''") }}){{ '|' if not loop.last }}
+            {%- endfor -%}
+        ') then
+            case
+            {%- for pattern in patterns %}
+                when regexp_matches({{ text }}, '{{ pattern[1] | replace("'", "''") }}') then '{{ pattern[0] }}'
+            {%- endfor %}
+            end
         end
     {%- endif -%}
 {%- endmacro %}
