@@ -72,14 +72,15 @@ def _append_one_percent(home: Home, seed: int) -> None:
                 target.write(path.read_bytes())
 
 
-def run_bench(home: Home, lines: int, seed: int, runs: int) -> BenchResult:
+def run_bench(home: Home, lines: int, seed: int, runs: int, warm_up: bool = True) -> BenchResult:
     if not home.kb.exists() or not any(home.kb.iterdir()):
         generate_home(home, lines, seed)
     sizes = {p: p.stat().st_size for p in home.kb.glob("*.jsonl")}
     size = sum(sizes.values())
     _floor(home)  # warm the page cache
     floors = [_floor(home) for _ in range(runs)]
-    _run_all(home)  # warm-up
+    if warm_up:
+        _run_all(home)
     results = [_run_all(home) for _ in range(runs)]
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
         (read_lines,) = conn.execute("select count(*) from stg_source_lines").fetchone()

@@ -437,6 +437,7 @@ def bench_command(
     lines: Annotated[int, typer.Option("--lines", min=100, help="Source lines to generate (if the home has none).")] = 100000,
     seed: Annotated[int, typer.Option("--seed", help="Generator seed.")] = 1,
     runs: Annotated[int, typer.Option("--runs", min=1, help="Measured runs of each (after a warm-up).")] = 3,
+    warm_up: Annotated[bool, typer.Option("--warm-up/--no-warm-up", help="One unmeasured run-all first.")] = True,
 ) -> None:
     """Measure run-all against the raw-scan floor (one DuckDB pass that parses and hashes every
     line) on the same files; print and write reports/bench.json."""
@@ -444,7 +445,7 @@ def bench_command(
 
     home: Home = ctx.obj
     home.root.mkdir(parents=True, exist_ok=True)
-    result = bench.run_bench(home, lines, seed, runs)
+    result = bench.run_bench(home, lines, seed, runs, warm_up)
     table = Table("measure", "value", box=None)
     for measure, value in (
         ("lines", f"{result.lines:,} ({result.megabytes:,} MB)"),

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbt.cli.main import dbtRunner
-
 from distill.errors import DistillError, os_problem
 from distill.home import PROJECT_DIR, Home
 
@@ -31,6 +29,11 @@ def target_dir(home: Home) -> Path:
     return home.root / "data" / ".dbt"
 
 
+def forget_results(home: Home) -> None:
+    """A run that fails before dbt writes its results must not leave the last run's to be read."""
+    (target_dir(home) / "target" / "run_results.json").unlink(missing_ok=True)
+
+
 # Called as each node starts and finishes: (event, node name, status).
 NodeListener = Callable[[str, str, str], None]
 
@@ -44,8 +47,7 @@ def invoke(
 ) -> list[NodeResult]:
     """Run one dbt command; return its node results, or (with check) raise naming the first failure."""
     (home.root / "data").mkdir(parents=True, exist_ok=True)
-    # a dbt that fails before writing its results must not leave the last run's to be read
-    (target_dir(home) / "target" / "run_results.json").unlink(missing_ok=True)
+    forget_results(home)
     all_vars = {"home": str(home.root), "output_root": str(home.output_root), **(dbt_vars or {})}
     args = [
         *command,
@@ -65,6 +67,8 @@ def invoke(
                 on_node(event.info.name, info.node_name, info.node_status)
 
         callbacks.append(relay)
+    from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
+
     outcome = dbtRunner(callbacks=callbacks).invoke(args)
     nodes = _node_results(outcome.result)
     if not check and nodes:

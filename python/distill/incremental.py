@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from distill.errors import DistillError
 from distill.home import NOT_SOURCES, Home
 from distill.lines import SOURCE_SUFFIXES
 
@@ -127,7 +128,12 @@ def make_plan(home: Home, options: str, force_full: str | None = None) -> ReadPl
     def measure(item: tuple[str, Path]) -> tuple[str, tuple[int, str, bool]]:
         name, path = item
         before = None if full else known.get(name)
-        return name, _hash_file(path, before)
+        try:
+            return name, _hash_file(path, before)
+        except FileNotFoundError:
+            raise DistillError(f"{name}: it went away while the run listed it; rerun") from None
+        except OSError as exc:
+            raise DistillError(f"{name}: cannot read it ({exc.strerror or exc}); fix its permissions or remove it") from None
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
         measured = dict(pool.map(measure, files.items()))

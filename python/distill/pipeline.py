@@ -113,10 +113,13 @@ def build(
         if previous is not None:
             # nothing the outputs depend on changed: no data work, only receipts
             return _report(home, started_at, recorded_at, None, {}, 0, include_partial, fingerprint, previous)
-    plan = _read_plan(home, dbt_vars, force)
+    stopped_half_way = (home.root / outputs.IN_PROGRESS).exists()
     # every output goes to a new generation, moved into place only when complete
     staged = outputs.begin(home, carry=stage != "run-all")
+    plan = None
     try:
+        dbt.forget_results(staged)
+        plan = _read_plan(home, dbt_vars, force, stopped_half_way)
         incremental.write_plan(home, plan)
         try:
             dbt.invoke(staged, ["build", *selection, *(["--full-refresh"] if plan.full else [])], all_vars,
@@ -143,12 +146,12 @@ def build(
                    read=_read_note(plan))
 
 
-def _read_plan(home: Home, dbt_vars: dict | None, force: bool) -> incremental.ReadPlan:
+def _read_plan(home: Home, dbt_vars: dict | None, force: bool, stopped_half_way: bool) -> incremental.ReadPlan:
     """What this run reads: what the sources gained since the last complete run, or everything."""
     reason = None
     if force:
         reason = "--force: everything is read again"
-    elif (home.root / outputs.IN_PROGRESS).exists():
+    elif stopped_half_way:
         reason = "the last run stopped before it finished"
     elif not home.warehouse.exists():
         reason = "no warehouse yet"
@@ -171,7 +174,9 @@ def _remember_read(home: Home, plan: incremental.ReadPlan) -> None:
     incremental.record_state(home, plan, {name: (end, lines) for name, end, lines in done})
 
 
-def _read_note(plan: incremental.ReadPlan) -> str:
+def _read_note(plan: incremental.ReadPlan | None) -> str | None:
+    if plan is None:
+        return None
     if plan.full:
         return f"full rebuild: {plan.reason}"
     return f"incremental: {plan.new_bytes:,} new bytes read in {len(plan.files)} files; older lines were read before"

@@ -6,7 +6,7 @@ from conftest import run_cli
 
 
 def test_bench_writes_its_figures(tmp_path):
-    result = run_cli("bench", "--lines", "300", "--runs", "1", home=tmp_path)
+    result = run_cli("bench", "--lines", "300", "--runs", "1", "--no-warm-up", home=tmp_path)
     assert result.code == 0, result.stderr
     figures = json.loads((tmp_path / "reports" / "bench.json").read_text())
     assert figures["lines"] >= 300 and figures["runs"] == 1
