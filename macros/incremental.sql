@@ -7,11 +7,11 @@
         where
             records.byte_offset is null
             or not exists (
-                select 1 from {{ ref('stg_source_lines') }} as lines
+                select 1 from {{ ref('stg_source_lines') }} as read_lines
                 where
-                    lines.source_file = records.source_file
-                    and lines.line_offset = records.line_offset
-                    and lines.read_seq = records.read_seq
+                    read_lines.source_file = records.source_file
+                    and read_lines.line_offset = records.line_offset
+                    and read_lines.read_seq = records.read_seq
             )
     {%- else -%}
         select 1 as nothing_to_forget

@@ -16,23 +16,20 @@
 ] %}
 
 with records as (
-    select * from {{ ref('stg_source_records') }}
-    where stream = 'escalations' and skip_reason is null
-),
-
-parsed as (
+    -- each record parsed once, into its members
     select
         *,
         {{ record_members('record') }} as members
-    from records
+    from {{ ref('stg_source_records') }}
+    where stream = 'escalations' and skip_reason is null
 ),
 
 typed as (
     select
         -- provenance
-        parsed.source_file,
-        parsed.line_offset,
-        parsed.sig_hash,
+        records.source_file,
+        records.line_offset,
+        records.sig_hash,
 
         -- declared fields
         {{- typed_columns('members', fields) }}
@@ -40,7 +37,7 @@ typed as (
         -- everything else, and what is wrong with the record if anything
         {{ extra_fields('members', fields) }} as extra,
         {{ field_problem('members', fields) }} as record_problem
-    from parsed
+    from records
 ),
 
 final as (

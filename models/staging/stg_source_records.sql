@@ -89,7 +89,7 @@ trace_units as (
         units.line_offset,
         null::bigint as byte_offset,
         coalesce(records.unit_bytes, 0)::bigint as line_bytes,
-        (select coalesce(max(lines.read_seq), 0) from {{ ref('stg_source_lines') }} as lines) as read_seq,
+        (select coalesce(max(read_lines.read_seq), 0) from {{ ref('stg_source_lines') }} as read_lines) as read_seq,
         records.sig_hash,
         case when records.sig_hash is not null then records.record end as record,
         case

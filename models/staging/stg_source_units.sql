@@ -7,15 +7,18 @@ with stream_lines as (
     select
         source_file,
         line_offset,
-        try(decode(raw)) as unit_text
+        try(decode(raw)) as unit_text,
+        read_seq
     from {{ ref('stg_source_lines') }}
 ),
 
 trace_units as (
+    -- trace-format files are read whole by every run
     select
         source_file,
         line_offset,
-        unit_json::varchar as unit_text
+        unit_json::varchar as unit_text,
+        (select coalesce(max(stream_lines.read_seq), 0) from stream_lines) as read_seq
     from {{ ref('stg_trace_units') }}
 ),
 
