@@ -4,7 +4,10 @@ dbt's own console log is silenced; failures come back as one DistillError naming
 """
 
 import json
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,42 @@ def target_dir(home: Home) -> Path:
     return home.root / "data" / ".dbt"
 
 
+# dbt's parse of the project, shared by every home: dbt runs inside the home with the same vars
+# and profile whatever the home, so the parse of one is the parse of all (a new home would
+# otherwise pay a full parse, seconds, on its first run).
+PARSE_CACHE = PROJECT_DIR / "target" / "parse-cache" / "partial_parse.msgpack"
+
+
+@contextmanager
+def _inside(home: Home) -> Iterator[None]:
+    """Run dbt from the home folder: the profile and the models name it as "." (DISTILL_HOME)."""
+    cwd, env_home = os.getcwd(), os.environ.get("DISTILL_HOME")
+    os.chdir(home.root)
+    os.environ["DISTILL_HOME"] = "."
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        if env_home is None:
+            os.environ.pop("DISTILL_HOME", None)
+        else:
+            os.environ["DISTILL_HOME"] = env_home
+
+
+def _share_parse(saved: Path, into_home: bool) -> None:
+    """Copy dbt's saved parse between the home and the shared cache (best effort: a cache)."""
+    source, target = (PARSE_CACHE, saved) if into_home else (saved, PARSE_CACHE)
+    if not source.exists() or (into_home and target.exists()):
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}")
+        shutil.copyfile(source, temporary)
+        temporary.replace(target)
+    except OSError:
+        pass
+
+
 def forget_results(home: Home) -> None:
     """A run that fails before dbt writes its results must not leave the last run's to be read."""
     (target_dir(home) / "target" / "run_results.json").unlink(missing_ok=True)
@@ -48,7 +87,10 @@ def invoke(
     """Run one dbt command; return its node results, or (with check) raise naming the first failure."""
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     forget_results(home)
-    all_vars = {"home": str(home.root), "output_root": str(home.output_root), **(dbt_vars or {})}
+    saved = target_dir(home) / "target" / "partial_parse.msgpack"
+    _share_parse(saved, into_home=True)
+    # paths relative to the home (dbt runs inside it), so that the vars are the same for every home
+    all_vars = {"output_root": os.path.relpath(home.output_root, home.root), **(dbt_vars or {})}
     args = [
         *command,
         "--project-dir", str(PROJECT_DIR),
@@ -69,7 +111,9 @@ def invoke(
         callbacks.append(relay)
     from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
 
-    outcome = dbtRunner(callbacks=callbacks).invoke(args)
+    with _inside(home):
+        outcome = dbtRunner(callbacks=callbacks).invoke(args)
+    _share_parse(saved, into_home=False)
     nodes = _node_results(outcome.result)
     if not check and nodes:
         return nodes
