@@ -13,8 +13,8 @@ are appended, so plain `dbt build` without a plan rereads every file and stays c
 from dataclasses import replace
 from pathlib import Path
 
-from distill.home import NOT_SOURCES
-from distill.incremental import read_plan
+from distill.home import Home
+from distill.incremental import read_plan, source_files
 from distill.lines import SOURCE_SUFFIXES, read_lines, snapshot
 
 
@@ -45,8 +45,7 @@ def model(dbt, session):
                 stream_of.setdefault(Path(name).resolve(), stream)
 
     # Files of no known stream are read too: each of their lines is skipped as unknown_stream.
-    kb = home / "data" / "_kb"
-    every_file = sorted(p for p in kb.iterdir() if p.name.endswith(SOURCE_SUFFIXES)) if kb.is_dir() else []
+    every_file = source_files(Home(home))
     plan = read_plan(home)
     incremental = dbt.is_incremental
     seq = plan.seq if plan else 0
@@ -57,8 +56,6 @@ def model(dbt, session):
     sources = []
     for path in (p.resolve() for p in every_file):
         relative = path.relative_to(home).as_posix()
-        if path.name in NOT_SOURCES:
-            continue
         read = plan.files.get(relative) if plan and incremental else None
         if read is not None and read.unchanged_archive:
             continue
