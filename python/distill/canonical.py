@@ -7,8 +7,8 @@ Which path a line takes is decided for a whole batch at once (Arrow's RE2, in C+
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
+from itertools import repeat
 
 import orjson
 import pyarrow as pa
@@ -21,10 +21,13 @@ _SAFE_INTEGER = 2**53 - 1
 
 # A number token with a fraction or exponent, an integer of 16+ digits, a surrogate escape or
 # a character outside the BMP (UTF-16 key order differs from code-point order only there).
-_NEEDS_EXACT_RE2 = r"(?:^|[:\[,])\s*-?\d+(?:[.eE]|\d{15})|\\u[dD][89abAB]|[\x{10000}-\x{10FFFF}]"
-_NEEDS_EXACT = re.compile(
-    r"(?:^|[:\[,])\s*-?\d+(?:[.eE]|\d{15})|\\u[dD][89abAB]|[\U00010000-\U0010FFFF]"
-)
+# RE2 syntax: matched by Arrow over a whole batch of lines at once.
+_NEEDS_EXACT = r"(?:^|[:\[,])\s*-?\d+(?:[.eE]|\d{15})|\\u[dD][89abAB]|[\x{10000}-\x{10FFFF}]"
+
+
+def _needs_exact(lines: pa.Array | pa.ChunkedArray) -> list[bool | None]:
+    """For each line, whether only the exact path canonicalizes it."""
+    return pc.match_substring_regex(lines, _NEEDS_EXACT).to_pylist()
 
 
 def _parse_int(token: str) -> int | float:
@@ -36,7 +39,10 @@ def canonical_json(line: str, needs_exact: bool | None = None) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of one JSON text; ValueError if it is not I-JSON.
     needs_exact: whether the line has a float, a big integer or a non-BMP character (None: look)."""
     if needs_exact is None:
-        needs_exact = _NEEDS_EXACT.search(line) is not None
+        try:
+            needs_exact = _needs_exact(pa.array([line], pa.string()))[0]
+        except (pa.ArrowException, UnicodeEncodeError):
+            needs_exact = True  # not UTF-8 encodable (a lone surrogate): the exact path decides
     if not needs_exact:
         try:
             return orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS)
@@ -58,7 +64,7 @@ def sig_hashes(lines: Iterable[str | None], exact: Iterable[bool | None] | None 
     """sig_hash of each line; None for a null or non-canonicalizable line."""
     out: list[str | None] = []
     sha256 = hashlib.sha256
-    for line, needs_exact in zip(lines, exact if exact is not None else iter(lambda: None, 0)):
+    for line, needs_exact in zip(lines, exact if exact is not None else repeat(None)):
         try:
             out.append(None if line is None else sha256(canonical_json(line, needs_exact)).hexdigest())
         except ValueError:
@@ -68,5 +74,4 @@ def sig_hashes(lines: Iterable[str | None], exact: Iterable[bool | None] | None 
 
 def sig_hash_arrow(lines: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The vectorised form DuckDB calls: one Arrow batch of lines in, one of hashes out."""
-    exact = pc.match_substring_regex(lines, _NEEDS_EXACT_RE2)
-    return pa.array(sig_hashes(lines.to_pylist(), exact.to_pylist()), type=pa.string())
+    return pa.array(sig_hashes(lines.to_pylist(), _needs_exact(lines)), type=pa.string())
