@@ -17,10 +17,11 @@ run: $(BIN)/distill
 	test -d $(SAMPLE)/data/_kb || $(BIN)/distill --home $(SAMPLE) generate --lines 2000 --seed 7
 	$(BIN)/distill --home $(SAMPLE) run-all
 
-## test: pytest, the acceptance gate (dbt build and the 22 invariants on the fixture), sqlfluff lint
-## (run side by side: the gate and the lint use the cores pytest's last files leave idle)
+## test: pytest (its test_acceptance.py runs the acceptance gate: the dbt build and the 22
+## invariants on the fixture, through `distill acceptance`) and sqlfluff lint, side by side
+## (`make acceptance` runs the gate alone, with its printout)
 test: $(BIN)/distill
-	$(MAKE) --no-print-directory -j3 --output-sync=target pytest acceptance lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest lint
 
 pytest: $(BIN)/distill
 	$(BIN)/pytest
