@@ -1,8 +1,8 @@
 {% macro write_partitioned(folder, date_column, order_by) -%}
     {#- Post-hook: copy the model to DISTILL_HOME/<folder>/day=YYYY-MM-DD/data_0.parquet (Hive
-        style). Rows arrive a day at a time and one writer is open at once, so memory stays
-        bounded over thousands of days (few writers, small flushes); one thread, so each day is exactly one file, the same
-        file every run. -#}
+        style). Rows arrive a day at a time, few writers are open at once and they flush small,
+        so memory stays bounded over thousands of days; one thread, so each day is exactly one
+        file, the same file every run. -#}
     set threads = 1;
     set partitioned_write_max_open_files = 4;
     set partitioned_write_flush_threshold = 10000;

@@ -81,18 +81,17 @@ def _load_state(home: Home) -> tuple[int, str, dict[str, FileState]] | None:
 
 
 def _hash_file(path: Path, known: FileState | None) -> tuple[int, str, bool]:
-    """(size now, sha256 of the whole file, whether its first known.size bytes hash as before)."""
+    """(size now, sha256 of the whole file, whether its first known.size bytes hash as before).
+    The whole file is always hashed: a file found changed needs its full hash for the rebuild."""
     digest = hashlib.sha256()
-    unchanged = known is None
+    unchanged = known is None or known.size == 0
     done = 0
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        if known is not None and size < known.size:
-            return size, "", False
         while done < size:
             want = min(HASH_BLOCK, size - done)
             if known is not None and done < known.size:
-                want = min(want, known.size - done)
+                want = min(want, known.size - done)  # stop once at the old size, to compare
             block = handle.read(want)
             if not block:
                 break
@@ -100,16 +99,12 @@ def _hash_file(path: Path, known: FileState | None) -> tuple[int, str, bool]:
             done += len(block)
             if known is not None and done == known.size:
                 unchanged = digest.hexdigest() == known.sha256
-                if not unchanged:
-                    return size, "", False
-    if known is not None and known.size == 0:
-        unchanged = True
     return done, digest.hexdigest(), unchanged
 
 
 def make_plan(home: Home, options: str, force_full: str | None = None) -> ReadPlan:
     """Compare the source files with what the last run read; a full rebuild when anything read
-    before is not as it was (the reason names the file)."""
+    before is not as it was (the reason names the file). Every file is read once."""
     previous = _load_state(home)
     seq = previous[0] + 1 if previous else 1
     files = {p.relative_to(home.root).as_posix(): p for p in source_files(home)}
@@ -123,13 +118,12 @@ def make_plan(home: Home, options: str, force_full: str | None = None) -> ReadPl
         gone = sorted(set(known) - set(files))
         if gone:
             reason = f"{gone[0]} is gone: its rows are rebuilt away"
-    full = reason is not None
+    compare = known if reason is None else {}
 
     def measure(item: tuple[str, Path]) -> tuple[str, tuple[int, str, bool]]:
         name, path = item
-        before = None if full else known.get(name)
         try:
-            return name, _hash_file(path, before)
+            return name, _hash_file(path, compare.get(name))
         except FileNotFoundError:
             raise DistillError(f"{name}: it went away while the run listed it; rerun") from None
         except OSError as exc:
@@ -137,18 +131,21 @@ def make_plan(home: Home, options: str, force_full: str | None = None) -> ReadPl
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
         measured = dict(pool.map(measure, files.items()))
+    for name, (_, sha, unchanged) in measured.items():
+        if reason is None and not unchanged:
+            reason = f"{name}: bytes read before changed (edited, truncated or replaced)"
+        elif reason is None and name.endswith(".gz") and name in compare and sha != compare[name].sha256:
+            reason = f"{name}: the archive changed"
+    full = reason is not None
     reads: dict[str, FileRead] = {}
-    for name, (size, sha, unchanged) in measured.items():
+    for name, (size, sha, _) in measured.items():
         before = None if full else known.get(name)
-        if before is not None and not unchanged:
-            return make_plan(home, options, f"{name}: bytes read before changed (edited, truncated or replaced)")
         if before is not None and name.endswith(".gz"):
-            if sha != before.sha256:
-                return make_plan(home, options, f"{name}: the archive changed")
             reads[name] = FileRead(0, before.lines_done, before.size, sha, unchanged_archive=True)
-            continue
-        start, first = (before.bytes_done, before.lines_done) if before else (0, 0)
-        reads[name] = FileRead(start, first, size, sha)
+        elif before is not None:
+            reads[name] = FileRead(before.bytes_done, before.lines_done, size, sha)
+        else:
+            reads[name] = FileRead(0, 0, size, sha)
     return ReadPlan(
         seq=seq,
         full=full,
