@@ -1,23 +1,34 @@
 -- One row per run: the latest row of each stream (by ts, ties broken by source line order)
 -- reduced to the signals of SPEC §6, and the run's instruction and response by precedence (§3).
--- The aggregation carries only small values: each stream's latest row is kept as its place in
--- the line order and its texts are joined back afterwards, so memory stays bounded however
--- many runs there are.
+-- The aggregation carries only small values: the latest row of each text-bearing stream is
+-- kept as a row pointer (rowid) with whether its texts are present, the precedence picks one
+-- pointer for the instruction and one for the response, and just those two texts are joined
+-- back, so memory stays bounded however many runs there are and no text is copied twice.
 
-with run_evidence as materialized (
+{#- The streams whose latest row can give the run's texts, with the precedence of SPEC §3. -#}
+{%- set text_streams = {
+    'outcome': 'task_outcomes', 'apply': 'auto_apply', 'escalation': 'escalations',
+    'answer': 'answers', 'gateway': 'gateway_calls',
+} %}
+{%- set instruction_order = ['outcome', 'apply', 'escalation', 'answer', 'gateway'] %}
+{%- set response_order = ['apply', 'answer', 'gateway', 'escalation'] %}
+
+with run_evidence as (
     select
-        *,
-        -- a total order over all rows: ts, then source line order
+        rowid as row_ptr,
+        run_id,
+        stream,
+        model,
+        signals,
+        recorded_at,
+        evidence_id,
+        source_file,
+        line_offset,
+        instruction is not null as has_instruction,
+        response is not null as has_response,
+        -- a total order over all rows: ts, then source line order (no texts are sorted)
         row_number() over (order by recorded_at, source_file, line_offset) as line_order
     from {{ ref('int_run_evidence') }}
-),
-
-texts as (
-    select
-        line_order,
-        instruction,
-        response
-    from run_evidence
 ),
 
 latest as (
@@ -28,13 +39,12 @@ latest as (
         arg_max_null(signals ->> 'decision', line_order) filter (
             where stream = 'human_reviews'
         ) as human_decision,
-        max(line_order) filter (
-            where stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and response is not null
-        ) as edit_row,
+        arg_max_null(row_ptr, line_order) filter (
+            where stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response
+        ) as edit_ptr,
 
         -- task outcome
         arg_max_null(signals ->> 'status', line_order) filter (where stream = 'task_outcomes') as task_status,
-        max(line_order) filter (where stream = 'task_outcomes') as outcome_row,
 
         -- tests and tools
         arg_max_null((signals ->> 'passed')::bigint, line_order) filter (where stream = 'test_runs') as tests_passed,
@@ -48,7 +58,6 @@ latest as (
         arg_max_null(signals ->> 'finish_reason', line_order) filter (
             where stream = 'gateway_calls'
         ) as finish_reason,
-        max(line_order) filter (where stream = 'gateway_calls') as gateway_row,
 
         -- auto-apply
         arg_max_null((signals ->> 'merged')::boolean, line_order) filter (
@@ -57,7 +66,6 @@ latest as (
         arg_max_null((signals ->> 'reverted')::boolean, line_order) filter (
             where stream = 'auto_apply'
         ) as is_reverted,
-        max(line_order) filter (where stream = 'auto_apply') as apply_row,
 
         -- audit
         arg_max_null(signals ->> 'verdict', line_order) filter (where stream = 'pr_audits') as audit_verdict,
@@ -68,13 +76,20 @@ latest as (
             where stream = 'pr_audits'
         ) as fabricated_refs,
 
-        -- feedback, answers, escalation attempts
+        -- feedback, escalation attempts
         arg_max_null(signals ->> 'rating', line_order) filter (where stream = 'user_feedback') as feedback_rating,
-        max(line_order) filter (where stream = 'answers') as answer_row,
         arg_max_null((signals ->> 'attempt_passed')::boolean, line_order) filter (
             where stream = 'escalations'
         ) as escalation_passed,
-        max(line_order) filter (where stream = 'escalations') as escalation_row,
+
+        -- the latest row of each text-bearing stream: where it is and which texts it has
+        {%- for name, stream in text_streams.items() %}
+            arg_max_null(row_ptr, line_order) filter (where stream = '{{ stream }}') as {{ name }}_ptr,
+            arg_max_null(has_instruction, line_order) filter (
+                where stream = '{{ stream }}'
+            ) as {{ name }}_has_instruction,
+            arg_max_null(has_response, line_order) filter (where stream = '{{ stream }}') as {{ name }}_has_response,
+        {%- endfor %}
 
         -- the run as a whole
         arg_max(model, line_order) as model,
@@ -90,37 +105,69 @@ latest as (
     group by run_id
 ),
 
-with_texts as (
+pointed as (
+    -- SPEC §3 precedence over the latest rows: the first that has the text gives it
     select
-        latest.*,
-        edit_texts.response as edited_response,
-        outcome_texts.instruction as outcome_task,
-        gateway_texts.instruction as gateway_instruction,
-        gateway_texts.response as gateway_completion,
-        apply_texts.instruction as apply_task,
-        apply_texts.response as apply_patch,
-        answer_texts.instruction as answer_question,
-        answer_texts.response as answer_text,
-        escalation_texts.instruction as escalation_task,
-        escalation_texts.response as escalation_output
+        *,
+        case
+            {%- for name in instruction_order %}
+                when {{ name }}_has_instruction then {{ name }}_ptr
+            {%- endfor %}
+        end as instruction_ptr,
+        case
+            when edit_ptr is not null then edit_ptr
+            {%- for name in response_order %}
+                when {{ name }}_has_response then {{ name }}_ptr
+            {%- endfor %}
+        end as response_ptr
     from latest
-    left join texts as edit_texts on latest.edit_row = edit_texts.line_order
-    left join texts as outcome_texts on latest.outcome_row = outcome_texts.line_order
-    left join texts as gateway_texts on latest.gateway_row = gateway_texts.line_order
-    left join texts as apply_texts on latest.apply_row = apply_texts.line_order
-    left join texts as answer_texts on latest.answer_row = answer_texts.line_order
-    left join texts as escalation_texts on latest.escalation_row = escalation_texts.line_order
+),
+
+instructions as (
+    select
+        rowid as row_ptr,
+        instruction
+    from {{ ref('int_run_evidence') }}
+),
+
+responses as (
+    select
+        rowid as row_ptr,
+        response
+    from {{ ref('int_run_evidence') }}
 ),
 
 final as (
     select
-        * exclude (edit_row, outcome_row, gateway_row, apply_row, answer_row, escalation_row),
-        coalesce(outcome_task, apply_task, escalation_task, answer_question, gateway_instruction) as instruction,
-        coalesce(edited_response, apply_patch, answer_text, gateway_completion, escalation_output) as response,
+        pointed.run_id,
+        pointed.human_decision,
+        pointed.task_status,
+        pointed.tests_passed,
+        pointed.tests_failed,
+        pointed.tool_exit_code,
+        pointed.gateway_status,
+        pointed.finish_reason,
+        pointed.is_merged,
+        pointed.is_reverted,
+        pointed.audit_verdict,
+        pointed.is_audit_grounded,
+        pointed.fabricated_refs,
+        pointed.feedback_rating,
+        pointed.escalation_passed,
+        pointed.model,
+        pointed.recorded_at,
+        pointed.evidence_ids,
+        pointed.source_lines,
+        pointed.streams,
+        instructions.instruction,
+        responses.response,
         -- a run is anchored by something that did work; feedback or reviews alone are orphans
-        len(list_intersect(streams, ['gateway_calls', 'task_outcomes', 'auto_apply', 'answers', 'escalations']))
-        = 0 as is_orphan
-    from with_texts
+        len(list_intersect(
+            pointed.streams, ['gateway_calls', 'task_outcomes', 'auto_apply', 'answers', 'escalations']
+        )) = 0 as is_orphan
+    from pointed
+    left join instructions on pointed.instruction_ptr = instructions.row_ptr
+    left join responses on pointed.response_ptr = responses.row_ptr
 )
 
 select * from final
