@@ -89,20 +89,50 @@ secrets_checked as (
     from gated
 ),
 
-deduplicated as (
-    -- identical texts are exported once: the first by category (accepted first), then id
+keyed as (
+    -- each gate-passing candidate's normalised texts, hashed: equal texts have equal keys
     select
         *,
-        first_failure is null and row_number() over (
-            partition by
-                first_failure is null,
-                {{ normalize_text('instruction') }},
-                {{ normalize_text('body') }}
-            order by
-                case category when 'accepted' then 0 when 'partially_accepted' then 1 else 2 end,
-                candidate_id
-        ) > 1 as is_duplicate
+        case when first_failure is null then hash({{ normalize_text('instruction') }}) end as instruction_key,
+        case when first_failure is null then hash({{ normalize_text('body') }}) end as body_key
     from secrets_checked
+),
+
+shared_keys as (
+    -- the few keys more than one candidate has; only those candidates can be duplicates
+    select
+        instruction_key,
+        body_key
+    from keyed
+    where first_failure is null
+    group by instruction_key, body_key
+    having count(*) > 1
+),
+
+repeated as (
+    -- identical texts are exported once: the first by category (accepted first), then id;
+    -- the texts themselves are compared, so a hash collision never makes a duplicate
+    select
+        keyed.candidate_kind,
+        keyed.candidate_id,
+        row_number() over (
+            partition by {{ normalize_text('keyed.instruction') }}, {{ normalize_text('keyed.body') }}
+            order by
+                case keyed.category when 'accepted' then 0 when 'partially_accepted' then 1 else 2 end,
+                keyed.candidate_id
+        ) > 1 as is_duplicate
+    from keyed
+    semi join shared_keys
+        on keyed.instruction_key = shared_keys.instruction_key and keyed.body_key = shared_keys.body_key
+),
+
+deduplicated as (
+    select
+        keyed.*,
+        coalesce(repeated.is_duplicate, false) as is_duplicate
+    from keyed
+    left join repeated
+        on keyed.candidate_kind = repeated.candidate_kind and keyed.candidate_id = repeated.candidate_id
 ),
 
 final as (
