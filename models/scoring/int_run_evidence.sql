@@ -79,9 +79,15 @@ escalation_rows as (
 ),
 
 final as (
-    select * from run_rows
-    union all
-    select * from escalation_rows
+    select
+        *,
+        -- where the row is in this table: int_run_latest points at texts with it
+        row_number() over () as row_ptr
+    from (
+        select * from run_rows
+        union all
+        select * from escalation_rows
+    )
 )
 
 select * from final
