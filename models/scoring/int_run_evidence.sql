@@ -87,7 +87,7 @@ final as (
         select * from run_rows
         union all
         select * from escalation_rows
-    )
+    ) as run_and_escalation_rows
 )
 
 select * from final

@@ -7,8 +7,8 @@
 -- carried (int_run_signals joins the two texts back).
 
 {#- The streams whose latest row can give the run's texts, in the precedence of SPEC §3. -#}
-{%- set instruction_order = ['outcome', 'apply', 'escalation', 'answer', 'gateway'] %}
-{%- set response_order = ['apply', 'answer', 'gateway', 'escalation'] %}
+{%- set instruction_order = ['outcome', 'patch', 'escalation', 'answer', 'gateway'] %}
+{%- set response_order = ['patch', 'answer', 'gateway', 'escalation'] %}
 
 with files as (
     -- each source file's place in name order
@@ -74,7 +74,7 @@ latest as (
                 'has_response': has_response
             },
             line_order
-        ) filter (where stream = 'auto_apply') as apply,
+        ) filter (where stream = 'auto_apply') as patch,
         arg_max_null(
             {
                 'verdict': signals ->> 'verdict',
@@ -82,7 +82,7 @@ latest as (
                 'fabricated_refs': (signals ->> 'fabricated_refs')::bigint
             },
             line_order
-        ) filter (where stream = 'pr_audits') as audit,
+        ) filter (where stream = 'pr_audits') as audit_row,
         arg_max_null(signals ->> 'rating', line_order) filter (where stream = 'user_feedback') as feedback_rating,
         arg_max_null(
             { 'ptr': row_ptr, 'has_instruction': has_instruction, 'has_response': has_response },
@@ -109,13 +109,13 @@ pointed as (
         *,
         case
             {%- for name in instruction_order %}
-                when {{ name }}.has_instruction then {{ name }}.ptr
+                when {{ name }}['has_instruction'] then {{ name }}['ptr']
             {%- endfor %}
         end as instruction_ptr,
         case
             when edit_ptr is not null then edit_ptr
             {%- for name in response_order %}
-                when {{ name }}.has_response then {{ name }}.ptr
+                when {{ name }}['has_response'] then {{ name }}['ptr']
             {%- endfor %}
         end as response_ptr
     from latest
@@ -125,23 +125,23 @@ final as (
     select
         run_id,
         human_decision,
-        outcome.status as task_status,
-        test_run.passed as tests_passed,
-        test_run.failed as tests_failed,
         tool_exit_code,
-        gateway.status as gateway_status,
-        gateway.finish_reason,
-        apply.merged as is_merged,
-        apply.reverted as is_reverted,
-        audit.verdict as audit_verdict,
-        audit.grounded as is_audit_grounded,
-        audit.fabricated_refs,
         feedback_rating,
-        escalation.passed as escalation_passed,
         model,
         recorded_at,
         instruction_ptr,
-        response_ptr
+        response_ptr,
+        outcome['status'] as task_status,
+        test_run['passed'] as tests_passed,
+        test_run['failed'] as tests_failed,
+        gateway['status'] as gateway_status,
+        gateway['finish_reason'] as finish_reason,
+        patch['merged'] as is_merged,
+        patch['reverted'] as is_reverted,
+        audit_row['verdict'] as audit_verdict,
+        audit_row['grounded'] as is_audit_grounded,
+        audit_row['fabricated_refs'] as fabricated_refs,
+        escalation['passed'] as escalation_passed
     from pointed
 )
 
