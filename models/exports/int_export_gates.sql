@@ -10,13 +10,6 @@ run_signals as (
     select * from {{ ref('int_run_signals') }}
 ),
 
-evidence as (
-    select
-        *,
-        {{ is_duplicate_copy() }} as is_duplicate_copy
-    from {{ ref('evidence') }}
-),
-
 run_candidates as (
     -- needs_human_review runs feed no export, so no gate applies to them
     select
@@ -39,8 +32,13 @@ run_candidates as (
 
 latest_playbooks as (
     -- the latest version of each playbook decides whether it is exported
-    select * from evidence
-    where stream = 'playbooks' and not is_duplicate_copy
+    select * from {{ ref('evidence') }} as evidence_rows
+    where
+        stream = 'playbooks'
+        and not exists (
+            select 1 from {{ ref('int_duplicate_copies') }} as copies
+            where copies.evidence_id = evidence_rows.evidence_id
+        )
     qualify row_number() over (
             partition by signals ->> 'playbook_id'
             order by recorded_at desc, source_file desc, line_offset desc

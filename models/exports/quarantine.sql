@@ -6,16 +6,8 @@ with gates as (
     where quarantine_reason is not null
 ),
 
-evidence as (
-    select
-        *,
-        {{ is_duplicate_copy() }} as is_duplicate_copy
-    from {{ ref('evidence') }}
-),
-
 duplicate_lines as (
-    select * from evidence
-    where is_duplicate_copy
+    select * from {{ ref('int_duplicate_copies') }}
 ),
 
 bad_lines as (

@@ -3,10 +3,12 @@
 -- copies of a duplicated source line left out (they are quarantined as duplicate).
 
 with evidence as (
-    select
-        *,
-        {{ is_duplicate_copy() }} as is_duplicate_copy
-    from {{ ref('evidence') }}
+    -- second copies of a line are left out
+    select * from {{ ref('evidence') }} as evidence_rows
+    where not exists (
+            select 1 from {{ ref('int_duplicate_copies') }} as copies
+            where copies.evidence_id = evidence_rows.evidence_id
+        )
 ),
 
 escalations as (
@@ -30,7 +32,6 @@ run_rows as (
     where
         run_id is not null
         and stream not in ('escalations', 'replay_runs', 'playbooks')
-        and not is_duplicate_copy
 ),
 
 escalation_attempts as (
@@ -60,7 +61,6 @@ escalation_attempts as (
         on
             evidence.source_file = escalations.source_file
             and evidence.line_offset = escalations.line_offset
-    where not evidence.is_duplicate_copy
 ),
 
 escalation_rows as (
