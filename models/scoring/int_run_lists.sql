@@ -1,6 +1,8 @@
 -- One row per run: its evidence rows, their source lines and its streams, as sorted lists.
 -- Aggregated on their own: list states beside the signal states of int_run_latest in one hash
--- table do not fit the memory limit at a million lines.
+-- table do not fit the memory limit at a million lines, nor beside them in a second thread,
+-- so it is built after int_run_latest.
+-- depends_on: {{ ref('int_run_latest') }}
 
 select
     run_id,
