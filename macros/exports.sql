@@ -9,14 +9,28 @@
     {{- return(paths[model]) -}}
 {%- endmacro %}
 
-{% macro write_jsonl(order_by='id') -%}
-    {#- Post-hook: write the model to its export file as JSON Lines, sorted, one object a row.
-        COPY of zero rows writes an empty file (unlike dbt-duckdb's external materialization). -#}
-    copy (
-        select * from {{ this }}
-        order by {{ order_by }}
-    ) to '{{ output_path() }}/{{ export_path(this.name) }}' (format json)
+{% macro write_jsonl() -%}
+    {#- Post-hook: write the model to its export file as JSON Lines, one object a row, in the
+        order the model was built in (its SQL ends in ORDER BY id; with preserve_insertion_order
+        the table reads back in that order, and the built_in_order test proves it), so the file
+        is written without sorting the texts a second time. COPY of zero rows writes an empty
+        file (unlike dbt-duckdb's external materialization). -#}
+    copy (select * from {{ this }}) to '{{ output_path() }}/{{ export_path(this.name) }}' (format json)
 {%- endmacro %}
+
+{% test built_in_order(model, column_name) %}
+    {#- Rows of the table that do not follow the previous one in column order, in table order:
+        the exports are written in table order, so this is the order of their files. -#}
+    with in_table_order as (
+        select
+            {{ column_name }} as value,
+            lag({{ column_name }}) over () as previous_value
+        from {{ model }}
+    )
+
+    select * from in_table_order
+    where previous_value >= value
+{% endtest %}
 
 {% macro export_rows(model) -%}
     {#- The export file as it lies on disk, typed: what the acceptance gate checks is what ships. -#}
@@ -43,14 +57,12 @@
     )
 {%- endmacro %}
 
-{% macro write_format(format_name, path, columns, order_by) -%}
+{% macro write_format(format_name, path, columns) -%}
     {#- Post-hook: write a consumer format's file, with only the columns the format documents,
-        when the format was asked for (var formats). distill removes a stale copy otherwise. -#}
+        when the format was asked for (var formats), in the order the model was built in (see
+        write_jsonl). distill removes a stale copy otherwise. -#}
     {%- if format_name in var('formats', []) -%}
-        copy (
-            select {{ columns | join(', ') }} from {{ this }}
-            order by {{ order_by }}
-        ) to '{{ output_path() }}/{{ path }}' (format json)
+        copy (select {{ columns | join(', ') }} from {{ this }}) to '{{ output_path() }}/{{ path }}' (format json)
     {%- else -%}
         select 1 as nothing_to_write
     {%- endif -%}
