@@ -1,10 +1,10 @@
 -- One row per run: the latest row of each stream (by ts, ties broken by source line order)
 -- reduced to the signals of SPEC §6, and where the run's instruction and response are (§3).
--- Memory stays bounded however many runs there are: the order of the rows is one number per
--- row (no sort of the whole table), the aggregation keeps one small state per stream (the
--- latest row's signals, its row_ptr in int_run_evidence and whether it has texts), and
--- the precedence picks one pointer for the instruction and one for the response; no text is
--- carried (int_run_signals joins the two texts back).
+-- It is built to stay small: the order of the rows is one number per row (no sort of the
+-- whole table), the aggregation keeps one small state per stream (the latest row's signals,
+-- its row_ptr in int_run_evidence and whether it has texts), and the precedence picks one
+-- pointer for the instruction and one for the response; no text is carried (int_run_signals
+-- joins the two texts back).
 
 {#- The streams whose latest row can give the run's texts, in the precedence of SPEC §3. -#}
 {%- set instruction_order = ['outcome', 'patch', 'escalation', 'answer', 'gateway'] %}
@@ -28,7 +28,8 @@ run_evidence as (
         evidence.recorded_at,
         evidence.instruction is not null as has_instruction,
         evidence.response is not null as has_response,
-        -- a total order over all rows as one number: ts (a missing one last), then file, then line
+        -- a total order over all rows as one number: ts (a missing one last), then file, then
+        -- line (2^64 per microsecond, 2^40 lines per file)
         coalesce(epoch_us(evidence.recorded_at), 9223372036854775807)::hugeint * 18446744073709551616
         + files.file_rank::hugeint * 1099511627776
         + evidence.line_offset as line_order
