@@ -12,25 +12,11 @@
 {% macro write_jsonl() -%}
     {#- Post-hook: write the model to its export file as JSON Lines, one object a row, in the
         order the model was built in (its SQL ends in ORDER BY id; with preserve_insertion_order
-        the table reads back in that order, and the built_in_order test proves it), so the file
-        is written without sorting the texts a second time. COPY of zero rows writes an empty
-        file (unlike dbt-duckdb's external materialization). -#}
+        the table reads back in that order, which tests/exports_are_built_in_order.sql proves),
+        so the texts are not sorted a second time. COPY of zero rows writes an empty file
+        (unlike dbt-duckdb's external materialization). -#}
     copy (select * from {{ this }}) to '{{ output_path() }}/{{ export_path(this.name) }}' (format json)
 {%- endmacro %}
-
-{% test built_in_order(model, column_name) %}
-    {#- Rows of the table that do not follow the previous one in column order, in table order:
-        the exports are written in table order, so this is the order of their files. -#}
-    with in_table_order as (
-        select
-            {{ column_name }} as value,
-            lag({{ column_name }}) over () as previous_value
-        from {{ model }}
-    )
-
-    select * from in_table_order
-    where previous_value >= value
-{% endtest %}
 
 {% macro export_rows(model) -%}
     {#- The export file as it lies on disk, typed: what the acceptance gate checks is what ships. -#}
