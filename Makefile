@@ -36,7 +36,7 @@ dbt-test: $(BIN)/distill
 	DISTILL_HOME=$(CURDIR)/target/dbt-test-home $(BIN)/dbt build --profiles-dir . --quiet
 
 lint: $(BIN)/distill
-	$(BIN)/sqlfluff lint models tests --processes 2
+	$(BIN)/sqlfluff lint models tests --processes 1
 
 ## fuzz: a longer hostile-input campaign through the staging layer
 fuzz: $(BIN)/distill
