@@ -7,6 +7,13 @@
 -- joins the two texts back).
 
 {#- The streams whose latest row can give the run's texts, in the precedence of SPEC §3. -#}
+{%- set text_streams = [
+    ('outcome', 'task_outcomes', {'status': "signals ->> 'status'"}),
+    ('gateway', 'gateway_calls', {'status': "signals ->> 'status'", 'finish_reason': "signals ->> 'finish_reason'"}),
+    ('patch', 'auto_apply', {'merged': "(signals ->> 'merged')::boolean", 'reverted': "(signals ->> 'reverted')::boolean"}),
+    ('answer', 'answers', {}),
+    ('escalation', 'escalations', {'passed': "(signals ->> 'attempt_passed')::boolean"}),
+] %}
 {%- set instruction_order = ['outcome', 'patch', 'escalation', 'answer', 'gateway'] %}
 {%- set response_order = ['patch', 'answer', 'gateway', 'escalation'] %}
 
@@ -46,36 +53,12 @@ latest as (
             where stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response
         ) as edit_ptr,
         arg_max_null(
-            { 'status': signals ->> 'status', 'ptr': row_ptr, 'has_instruction': has_instruction },
-            line_order
-        ) filter (where stream = 'task_outcomes') as outcome,
-        arg_max_null(
             { 'passed': (signals ->> 'passed')::bigint, 'failed': (signals ->> 'failed')::bigint },
             line_order
         ) filter (where stream = 'test_runs') as test_run,
         arg_max_null((signals ->> 'exit_code')::bigint, line_order) filter (
             where stream = 'tool_runs'
         ) as tool_exit_code,
-        arg_max_null(
-            {
-                'status': signals ->> 'status',
-                'finish_reason': signals ->> 'finish_reason',
-                'ptr': row_ptr,
-                'has_instruction': has_instruction,
-                'has_response': has_response
-            },
-            line_order
-        ) filter (where stream = 'gateway_calls') as gateway,
-        arg_max_null(
-            {
-                'merged': (signals ->> 'merged')::boolean,
-                'reverted': (signals ->> 'reverted')::boolean,
-                'ptr': row_ptr,
-                'has_instruction': has_instruction,
-                'has_response': has_response
-            },
-            line_order
-        ) filter (where stream = 'auto_apply') as patch,
         arg_max_null(
             {
                 'verdict': signals ->> 'verdict',
@@ -85,19 +68,21 @@ latest as (
             line_order
         ) filter (where stream = 'pr_audits') as audit_row,
         arg_max_null(signals ->> 'rating', line_order) filter (where stream = 'user_feedback') as feedback_rating,
-        arg_max_null(
-            { 'ptr': row_ptr, 'has_instruction': has_instruction, 'has_response': has_response },
-            line_order
-        ) filter (where stream = 'answers') as answer,
-        arg_max_null(
-            {
-                'passed': (signals ->> 'attempt_passed')::boolean,
-                'ptr': row_ptr,
-                'has_instruction': has_instruction,
-                'has_response': has_response
-            },
-            line_order
-        ) filter (where stream = 'escalations') as escalation,
+        -- the latest row of each stream that can give the run's texts: its signals, where it is,
+        -- and which texts it has (one state per stream)
+        {%- for name, stream, fields in text_streams %}
+            arg_max_null(
+                {
+                    {%- for field, value in fields.items() %}
+                        '{{ field }}': {{ value }},
+                    {%- endfor %}
+                    'ptr': row_ptr,
+                    'has_instruction': has_instruction,
+                    'has_response': has_response
+                },
+                line_order
+            ) filter (where stream = '{{ stream }}') as {{ name }},
+        {%- endfor %}
         arg_max(model, line_order) as model,
         max(recorded_at) as recorded_at
     from run_evidence
