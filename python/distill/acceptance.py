@@ -97,7 +97,7 @@ def _failing_ids(home: Home, test_name: str, limit: int = 5) -> str:
 
 def check_invariants(home: Home) -> dict[int, Verdict]:
     """Invariants 1-21: the dbt tests tagged acceptance, run against what the home holds now."""
-    nodes = dbt.invoke(home, ["test", "--select", "tag:acceptance"], FIXTURE_VARS, check=False)
+    nodes = dbt.invoke(home, ["test", "--select", "tag:acceptance", "--no-write-json"], FIXTURE_VARS, check=False)
     verdicts = {}
     for number in range(1, 22):
         prefix = f"inv{number:02d}_"

@@ -154,7 +154,7 @@ def check_run_hash(home: Home, summary: RunSummary | None) -> Check:
 
 
 def check_invariants(home: Home) -> list[Check]:
-    nodes = dbt.invoke(home, ["test", "--select", "tag:acceptance"], check=False)
+    nodes = dbt.invoke(home, ["test", "--select", "tag:acceptance", "--no-write-json"], check=False)
     status = {n.name.split("_")[0]: n for n in nodes}
     out = []
     for name, numbers in INVARIANT_CHECKS.items():

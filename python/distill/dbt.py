@@ -3,6 +3,7 @@
 dbt's own console log is silenced; failures come back as one DistillError naming the node.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -32,10 +33,12 @@ def target_dir(home: Home) -> Path:
     return home.root / "data" / ".dbt"
 
 
-# dbt's parse of the project, shared by every home: dbt runs inside the home with the same vars
-# and profile whatever the home, so the parse of one is the parse of all (a new home would
-# otherwise pay a full parse, seconds, on its first run).
-PARSE_CACHE = PROJECT_DIR / "target" / "parse-cache" / "partial_parse.msgpack"
+# dbt's parse of the project, shared by every home and kept per set of vars: dbt runs inside
+# the home with the same profile whatever the home, so the parse of one is the parse of all (a
+# new home would otherwise pay a full parse, seconds, on its first run); and dbt parses the
+# whole project again whenever the vars differ from those of its saved parse, so a command with
+# other vars (acceptance, audit, --format) must not throw away the parse the next run-all needs.
+PARSE_CACHE = PROJECT_DIR / "target" / "parse-cache"
 
 
 @contextmanager
@@ -54,10 +57,15 @@ def _inside(home: Home) -> Iterator[None]:
             os.environ["DISTILL_HOME"] = env_home
 
 
-def _share_parse(saved: Path, into_home: bool) -> None:
-    """Copy dbt's saved parse between the home and the shared cache (best effort: a cache)."""
-    source, target = (PARSE_CACHE, saved) if into_home else (saved, PARSE_CACHE)
-    if not source.exists() or (into_home and target.exists()):
+def _parse_for(all_vars: dict[str, Any]) -> Path:
+    """The shared saved parse for these vars."""
+    key = hashlib.sha256(json.dumps(all_vars, sort_keys=True).encode()).hexdigest()[:16]
+    return PARSE_CACHE / f"partial_parse.{key}.msgpack"
+
+
+def _copy_parse(source: Path, target: Path) -> None:
+    """Copy a saved parse, atomically (best effort: it is a cache)."""
+    if not source.exists():
         return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -87,10 +95,10 @@ def invoke(
     """Run one dbt command; return its node results, or (with check) raise naming the first failure."""
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     forget_results(home)
-    saved = target_dir(home) / "target" / "partial_parse.msgpack"
-    _share_parse(saved, into_home=True)
     # paths relative to the home (dbt runs inside it), so that the vars are the same for every home
     all_vars = {"output_root": os.path.relpath(home.output_root, home.root), **(dbt_vars or {})}
+    saved, shared = target_dir(home) / "target" / "partial_parse.msgpack", _parse_for(all_vars)
+    _copy_parse(shared, saved)
     args = [
         *command,
         "--project-dir", str(PROJECT_DIR),
@@ -113,7 +121,7 @@ def invoke(
 
     with _inside(home):
         outcome = dbtRunner(callbacks=callbacks).invoke(args)
-    _share_parse(saved, into_home=False)
+    _copy_parse(saved, shared)
     nodes = _node_results(outcome.result)
     if not check and nodes:
         return nodes
