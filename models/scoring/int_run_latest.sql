@@ -1,19 +1,18 @@
 -- One row per run: the latest row of each stream (by ts, ties broken by source line order)
 -- reduced to the signals of SPEC §6, and where the run's instruction and response are (§3).
--- It is built to stay small: the order of the rows is one number per row (no sort of the
--- whole table), the aggregation keeps one small state per stream (the latest row's signals,
--- its row_ptr in int_run_evidence and whether it has texts), and the precedence picks one
--- pointer for the instruction and one for the response; no text is carried (int_run_signals
--- joins the two texts back).
+-- Built to spill rather than to fail at any size: the latest row of each (run, stream) is
+-- found by a window (partitioned and sorted, spilling to disk as it goes), and each stream's
+-- latest row is joined to its run; no aggregation keeps per-run states in memory, no text is
+-- carried (each row is named by its row_ptr in int_run_evidence; int_run_signals joins the
+-- two texts back), and the order of the rows is one number per row.
 
-{#- The streams whose latest row can give the run's texts, in the precedence of SPEC §3. -#}
-{%- set text_streams = [
-    ('outcome', 'task_outcomes', {'status': "signals ->> 'status'"}),
-    ('gateway', 'gateway_calls', {'status': "signals ->> 'status'", 'finish_reason': "signals ->> 'finish_reason'"}),
-    ('patch', 'auto_apply', {'merged': "(signals ->> 'merged')::boolean", 'reverted': "(signals ->> 'reverted')::boolean"}),
-    ('answer', 'answers', {}),
-    ('escalation', 'escalations', {'passed': "(signals ->> 'attempt_passed')::boolean"}),
-] %}
+{#- The streams whose latest row the scorer reads, by the name it goes by here. -#}
+{%- set latest_of = {
+    'human': 'human_reviews', 'outcome': 'task_outcomes', 'test_run': 'test_runs', 'tool': 'tool_runs',
+    'gateway': 'gateway_calls', 'patch': 'auto_apply', 'audit_row': 'pr_audits', 'feedback': 'user_feedback',
+    'answer': 'answers', 'escalation': 'escalations',
+} %}
+{#- Their precedence for each text (SPEC §3). -#}
 {%- set instruction_order = ['outcome', 'patch', 'escalation', 'answer', 'gateway'] %}
 {%- set response_order = ['patch', 'answer', 'gateway', 'escalation'] %}
 
@@ -44,91 +43,84 @@ run_evidence as (
     inner join files on evidence.source_file = files.source_file
 ),
 
-latest as (
-    -- the latest row of each stream, one state per stream
+latest_rows as materialized (
+    -- the latest row of each (run, stream)
     select
         run_id,
-        arg_max_null(signals ->> 'decision', line_order) filter (where stream = 'human_reviews') as human_decision,
-        arg_max_null(row_ptr, line_order) filter (
-            where stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response
-        ) as edit_ptr,
-        arg_max_null(
-            { 'passed': (signals ->> 'passed')::bigint, 'failed': (signals ->> 'failed')::bigint },
-            line_order
-        ) filter (where stream = 'test_runs') as test_run,
-        arg_max_null((signals ->> 'exit_code')::bigint, line_order) filter (
-            where stream = 'tool_runs'
-        ) as tool_exit_code,
-        arg_max_null(
-            {
-                'verdict': signals ->> 'verdict',
-                'grounded': (signals ->> 'grounded')::boolean,
-                'fabricated_refs': (signals ->> 'fabricated_refs')::bigint
-            },
-            line_order
-        ) filter (where stream = 'pr_audits') as audit_row,
-        arg_max_null(signals ->> 'rating', line_order) filter (where stream = 'user_feedback') as feedback_rating,
-        -- the latest row of each stream that can give the run's texts: its signals, where it is,
-        -- and which texts it has (one state per stream)
-        {%- for name, stream, fields in text_streams %}
-            arg_max_null(
-                {
-                    {%- for field, value in fields.items() %}
-                        '{{ field }}': {{ value }},
-                    {%- endfor %}
-                    'ptr': row_ptr,
-                    'has_instruction': has_instruction,
-                    'has_response': has_response
-                },
-                line_order
-            ) filter (where stream = '{{ stream }}') as {{ name }},
-        {%- endfor %}
-        arg_max(model, line_order) as model,
+        stream,
+        row_ptr,
+        signals,
+        has_instruction,
+        has_response
+    from run_evidence
+    qualify row_number() over (partition by run_id, stream order by line_order desc) = 1
+),
+
+edits as (
+    -- the latest human review that decided edit and gives an edited response
+    select
+        run_id,
+        row_ptr
+    from run_evidence
+    where stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response
+    qualify row_number() over (partition by run_id order by line_order desc) = 1
+),
+
+models as (
+    -- the model of the run's latest row that names one
+    select
+        run_id,
+        model
+    from run_evidence
+    where model is not null
+    qualify row_number() over (partition by run_id order by line_order desc) = 1
+),
+
+runs as (
+    select
+        run_id,
         max(recorded_at) as recorded_at
     from run_evidence
     group by run_id
 ),
 
-pointed as (
-    -- SPEC §3 precedence over the latest rows: the first that has the text gives it
+final as (
     select
-        *,
+        runs.run_id,
+        runs.recorded_at,
+        models.model,
+        human.signals ->> 'decision' as human_decision,
+        outcome.signals ->> 'status' as task_status,
+        (test_run.signals ->> 'passed')::bigint as tests_passed,
+        (test_run.signals ->> 'failed')::bigint as tests_failed,
+        (tool.signals ->> 'exit_code')::bigint as tool_exit_code,
+        gateway.signals ->> 'status' as gateway_status,
+        gateway.signals ->> 'finish_reason' as finish_reason,
+        (patch.signals ->> 'merged')::boolean as is_merged,
+        (patch.signals ->> 'reverted')::boolean as is_reverted,
+        audit_row.signals ->> 'verdict' as audit_verdict,
+        (audit_row.signals ->> 'grounded')::boolean as is_audit_grounded,
+        (audit_row.signals ->> 'fabricated_refs')::bigint as fabricated_refs,
+        feedback.signals ->> 'rating' as feedback_rating,
+        (escalation.signals ->> 'attempt_passed')::boolean as escalation_passed,
+        -- SPEC §3 precedence over the latest rows: the first that has the text gives it
         case
             {%- for name in instruction_order %}
-                when {{ name }}['has_instruction'] then {{ name }}['ptr']
+                when {{ name }}.has_instruction then {{ name }}.row_ptr
             {%- endfor %}
         end as instruction_ptr,
         case
-            when edit_ptr is not null then edit_ptr
+            when edits.row_ptr is not null then edits.row_ptr
             {%- for name in response_order %}
-                when {{ name }}['has_response'] then {{ name }}['ptr']
+                when {{ name }}.has_response then {{ name }}.row_ptr
             {%- endfor %}
         end as response_ptr
-    from latest
-),
-
-final as (
-    select
-        run_id,
-        human_decision,
-        tool_exit_code,
-        feedback_rating,
-        model,
-        recorded_at,
-        instruction_ptr,
-        response_ptr,
-        outcome['status'] as task_status,
-        test_run['passed'] as tests_passed,
-        test_run['failed'] as tests_failed,
-        gateway['status'] as gateway_status,
-        gateway['finish_reason'] as finish_reason,
-        patch['merged'] as is_merged,
-        patch['reverted'] as is_reverted,
-        audit_row['verdict'] as audit_verdict,
-        audit_row['grounded'] as is_audit_grounded,
-        audit_row['fabricated_refs'] as fabricated_refs,
-        escalation['passed'] as escalation_passed
-    from pointed
+    from runs
+    left join models on runs.run_id = models.run_id
+    left join edits on runs.run_id = edits.run_id
+    {%- for name, stream in latest_of.items() %}
+        left join latest_rows as {{ name }} on runs.run_id = {{ name }}.run_id and {{ name }}.stream = '{{ stream }}'
+    {%- endfor %}
 )
 
 select * from final
