@@ -1,0 +1,31 @@
+"""How distill runs dbt: offline, and parsing the project again only when it has to."""
+
+import json
+from pathlib import Path
+
+from distill import dbt
+from distill.home import Home
+
+
+def parsed_files(home: Home, dbt_vars: dict) -> int:
+    """Run `dbt parse` with these vars; how many project files dbt parsed (not from its saved parse)."""
+    dbt.invoke(home, ["parse"], dbt_vars)
+    return json.loads((dbt.target_dir(home) / "target" / "perf_info.json").read_text())["parsed_path_count"]
+
+
+def test_other_vars_do_not_throw_away_the_saved_parse_and_no_usage_event_is_sent(tmp_path: Path):
+    from dbt import tracking
+
+    (tmp_path / "data" / "_kb").mkdir(parents=True)
+    home = Home.resolve(tmp_path)
+    # vars no other run uses, so the first parse of each is a whole parse
+    first, second = {"include_partial": True, "formats": [tmp_path.name]}, {"include_partial": False, "formats": [tmp_path.name]}
+    before = set(dbt.PARSE_CACHE.glob("*.msgpack"))
+    try:
+        assert parsed_files(home, first) > 100
+        assert parsed_files(home, second) > 100  # dbt parses everything again when the vars change
+        assert parsed_files(home, first) == 0  # ... but the parse for the first vars was kept
+    finally:
+        for path in set(dbt.PARSE_CACHE.glob("*.msgpack")) - before:
+            path.unlink()
+    assert tracking.active_user is not None and tracking.active_user.do_not_track
