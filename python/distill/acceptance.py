@@ -75,10 +75,12 @@ def prepare(target: Path) -> Home:
 
 
 def build(home: Home) -> pipeline.RunResult:
-    """run-all on the fixture, its invariants left for `check_invariants`; always the full data
-    work (a second build must really rebuild for the run_hash check to mean anything)."""
+    """run-all on the fixture, with dbt's unit tests, its invariants left for `check_invariants`;
+    always the full data work (a second build must really rebuild for the run_hash check to mean
+    anything)."""
     return pipeline.build(
-        home, "run-all", recorded_at=RECORDED_AT, dbt_vars=FIXTURE_VARS, exclude=["tag:acceptance"], force=True
+        home, "run-all", recorded_at=RECORDED_AT, dbt_vars=FIXTURE_VARS, exclude=["tag:acceptance"], force=True,
+        unit_tests=True,
     )
 
 

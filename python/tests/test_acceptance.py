@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from conftest import run_cli
-from distill import acceptance
+from distill import acceptance, dbt, receipts
 from distill.home import Home
 
 SFT = "exports/sft/instruction_response.jsonl"
@@ -172,6 +172,9 @@ def failing(home: Home) -> set[int]:
 
 
 def test_the_fixture_holds_every_invariant(built):
+    # the gate's build ran dbt's unit tests too (a production run-all leaves them out)
+    runs = receipts.node_runs(dbt.target_dir(Home(built[0])) / "target")
+    assert [r.status for r in runs if r.unique_id.startswith("unit_test.")] == ["pass"]
     assert failing(Home(built[0])) == set()
 
 

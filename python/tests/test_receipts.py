@@ -55,6 +55,8 @@ def test_run_all_writes_receipts_summary_and_drift(twice):
     materialize = receipts[0]
     assert materialize.rows_in == materialize.rows_out + materialize.rows_skipped + materialize.rows_pending
     assert materialize.rows_pending == 1  # the generator's last line still being written
+    nodes = receipts_module.node_runs(dbt.target_dir(Home(twice)) / "target")
+    assert len(nodes) > 50 and not [n for n in nodes if n.unique_id.startswith("unit_test.")]  # the gate runs those
     for r in receipts:
         for out in r.outputs:
             assert hashlib.sha256((twice / out.path).read_bytes()).hexdigest() == out.sha256
