@@ -154,7 +154,11 @@ def check_run_hash(home: Home, summary: RunSummary | None) -> Check:
 
 
 def check_invariants(home: Home) -> list[Check]:
-    nodes = dbt.invoke(home, ["test", "--select", "tag:acceptance", "--no-write-json"], check=False)
+    # only the invariants the checks read (the others, such as invariant 4's rehash of every
+    # line, belong to the run and to the acceptance gate)
+    wanted = {f"inv{n:02d}" for numbers in INVARIANT_CHECKS.values() for n in numbers}
+    tests = sorted(p.stem for p in (PROJECT_DIR / "tests" / "acceptance").glob("inv*.sql") if p.stem[:5] in wanted)
+    nodes = dbt.invoke(home, ["test", "--select", *tests, "--no-write-json"], check=False)
     status = {n.name.split("_")[0]: n for n in nodes}
     out = []
     for name, numbers in INVARIANT_CHECKS.items():
