@@ -15,7 +15,8 @@ from pathlib import Path
 
 from distill.home import Home
 from distill.incremental import read_plan, source_files
-from distill.lines import SOURCE_SUFFIXES, read_lines, snapshot
+from distill.dbt import lines_spool
+from distill.lines import SOURCE_SUFFIXES, snapshot, spool_lines
 
 
 def model(dbt, session):
@@ -82,4 +83,7 @@ def model(dbt, session):
             """,
             [kept],
         )
-    return read_lines(sorted(sources, key=lambda s: s.relative), max_line_bytes)
+    # written to a Parquet file first, which DuckDB reads within its memory limit (an Arrow
+    # stream it holds for the whole statement: memory grew with the input)
+    spool = spool_lines(sorted(sources, key=lambda s: s.relative), max_line_bytes, lines_spool(Home(home)))
+    return session.read_parquet(str(spool))

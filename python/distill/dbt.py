@@ -33,6 +33,12 @@ def target_dir(home: Home) -> Path:
     return home.root / "data" / ".dbt"
 
 
+def lines_spool(home: Home) -> Path:
+    """Where stg_source_lines writes the lines it read before DuckDB loads them (removed after
+    each build by distill; a plain `dbt build` overwrites it the next time)."""
+    return target_dir(home) / "stg_source_lines.parquet"
+
+
 # dbt's parse of the project, shared by every home and kept per set of vars: dbt runs inside
 # the home with the same profile whatever the home, so the parse of one is the parse of all (a
 # new home would otherwise pay a full parse, seconds, on its first run); and dbt parses the

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 BLOCK_BYTES = 64 * 1024 * 1024
+SPOOL_ROW_GROUP = 100_000  # lines per Parquet row group in spool_lines
 
 # Source files are JSON Lines, plain or gzip-compressed (rotated archives).
 SOURCE_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -197,3 +199,18 @@ def read_lines(sources: list[SourceFile], max_line_bytes: int) -> pa.RecordBatch
             yield from read_file(source, max_line_bytes)
 
     return pa.RecordBatchReader.from_batches(LINE_SCHEMA, batches())
+
+
+def spool_lines(sources: list[SourceFile], max_line_bytes: int, path: Path) -> Path:
+    """Write all lines of all files to a Parquet file, a block at a time, and return its path.
+
+    DuckDB holds an Arrow stream it reads for as long as the statement that reads it runs, so
+    reading the lines straight from `read_lines` grew with the input (1.6 GB for 1.1 GB of
+    lines, whatever the memory limit); a Parquet file it reads within its memory limit, and
+    writing it holds one block at a time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pq.ParquetWriter(path, LINE_SCHEMA, compression="zstd") as writer:
+        for batch in read_lines(sources, max_line_bytes):
+            writer.write_batch(batch, row_group_size=SPOOL_ROW_GROUP)
+    return path
+

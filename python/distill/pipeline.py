@@ -131,6 +131,7 @@ def build(
                        on_node=on_node)
         finally:
             incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
+            dbt.lines_spool(staged).unlink(missing_ok=True)
         _remember_read(home, plan)
         if stage in ("run-all", "export-all"):
             _remove_stale_formats(staged, set(formats or []))
