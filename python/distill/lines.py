@@ -209,7 +209,7 @@ def spool_lines(sources: list[SourceFile], max_line_bytes: int, path: Path) -> P
     lines, whatever the memory limit); a Parquet file it reads within its memory limit, and
     writing it holds one block at a time."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(path, LINE_SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(path, LINE_SCHEMA, compression="lz4") as writer:
         for batch in read_lines(sources, max_line_bytes):
             writer.write_batch(batch, row_group_size=SPOOL_ROW_GROUP)
     return path
