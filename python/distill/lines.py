@@ -213,4 +213,3 @@ def spool_lines(sources: list[SourceFile], max_line_bytes: int, path: Path) -> P
         for batch in read_lines(sources, max_line_bytes):
             writer.write_batch(batch, row_group_size=SPOOL_ROW_GROUP)
     return path
-
