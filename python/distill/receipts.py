@@ -22,6 +22,7 @@ STAGES = ("materialize", "score", "export-rag", "export-sft", "export-preference
 # Models by the stage that builds them; everything under staging/ and evidence/ materializes.
 MODEL_STAGES = {
     "int_run_evidence": "score",
+    "int_run_latest_rows": "score",
     "int_run_latest": "score",
     "int_run_lists": "score",
     "int_run_signals": "score",

@@ -1,0 +1,79 @@
+-- The latest rows int_run_latest reads, written as a table so that the joins that follow
+-- read them from storage: per (run, stream) its latest row; per run, the latest human review
+-- that decided edit and gives an edited response (pick `edit`) and the latest row that names
+-- a model (pick `model`). Latest is by ts, ties broken by source file and line, as one number
+-- per row; one window, which spills, picks them all.
+
+with files as (
+    -- each source file's place in name order
+    select
+        source_file,
+        row_number() over (order by source_file) as file_rank
+    from (select distinct source_file from {{ ref('int_run_evidence') }})
+),
+
+run_evidence as (
+    select
+        evidence.row_ptr,
+        evidence.run_id,
+        evidence.stream,
+        evidence.model,
+        evidence.signals,
+        evidence.instruction is not null as has_instruction,
+        evidence.response is not null as has_response,
+        -- a total order over all rows as one number: ts (a missing one last), then file, then
+        -- line (2^64 per microsecond, 2^40 lines per file)
+        coalesce(epoch_us(evidence.recorded_at), 9223372036854775807)::hugeint * 18446744073709551616
+        + files.file_rank::hugeint * 1099511627776
+        + evidence.line_offset as line_order
+    from {{ ref('int_run_evidence') }} as evidence
+    inner join files on evidence.source_file = files.source_file
+),
+
+candidates as (
+    select
+        run_id,
+        stream as pick,
+        row_ptr,
+        signals,
+        model,
+        has_instruction,
+        has_response,
+        line_order
+    from run_evidence
+    union all
+    select
+        run_id,
+        'edit' as pick,
+        row_ptr,
+        signals,
+        model,
+        has_instruction,
+        has_response,
+        line_order
+    from run_evidence
+    where stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response
+    union all
+    select
+        run_id,
+        'model' as pick,
+        row_ptr,
+        signals,
+        model,
+        has_instruction,
+        has_response,
+        line_order
+    from run_evidence
+    where model is not null
+)
+
+select
+    run_id,
+    pick,
+    row_ptr,
+    signals,
+    model,
+    has_instruction,
+    has_response
+from candidates
+qualify row_number() over (partition by run_id, pick order by line_order desc) = 1
