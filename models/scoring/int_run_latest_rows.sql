@@ -31,40 +31,26 @@ run_evidence as (
 ),
 
 candidates as (
-    select
-        run_id,
-        stream as pick,
-        row_ptr,
-        signals,
-        model,
-        has_instruction,
-        has_response,
-        line_order
-    from run_evidence
-    union all
-    select
-        run_id,
-        'edit' as pick,
-        row_ptr,
-        signals,
-        model,
-        has_instruction,
-        has_response,
-        line_order
-    from run_evidence
-    where stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response
-    union all
-    select
-        run_id,
-        'model' as pick,
-        row_ptr,
-        signals,
-        model,
-        has_instruction,
-        has_response,
-        line_order
-    from run_evidence
-    where model is not null
+    {%- for pick, condition in [
+        ('stream', 'true'),
+        ("'edit'", "stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response"),
+        ("'model'", 'model is not null'),
+    ] %}
+        select
+            run_id,
+            {{ pick }} as pick,
+            row_ptr,
+            signals,
+            model,
+            has_instruction,
+            has_response,
+            line_order
+        from run_evidence
+        where {{ condition }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 )
 
 select
