@@ -79,4 +79,3 @@ final as (
 )
 
 select * from final
-order by id

@@ -30,4 +30,3 @@ final as (
 )
 
 select * from final
-order by id

@@ -84,4 +84,3 @@ final as (
 )
 
 select * from final
-order by id

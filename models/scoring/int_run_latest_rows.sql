@@ -2,7 +2,9 @@
 -- read them from storage: per (run, stream) its latest row; per run, the latest human review
 -- that decided edit and gives an edited response (pick `edit`) and the latest row that names
 -- a model (pick `model`). Latest is by ts, ties broken by source file and line, as one number
--- per row; one window, which spills, picks them all.
+-- per row; one window, which spills, picks them all. The window sorts row pointers only (with
+-- the signals in it, it needed memory in proportion to the input: 1 GB at four million lines);
+-- the signals are joined back after, and no text is read.
 
 with files as (
     -- each source file's place in name order
@@ -19,8 +21,7 @@ run_evidence as (
         evidence.stream,
         evidence.model,
         evidence.signals,
-        evidence.instruction is not null as has_instruction,
-        evidence.response is not null as has_response,
+        evidence.has_response,
         -- a total order over all rows as one number: ts (a missing one last), then file, then
         -- line (2^64 per microsecond, 2^40 lines per file)
         coalesce(epoch_us(evidence.recorded_at), 9223372036854775807)::hugeint * 18446744073709551616
@@ -31,6 +32,7 @@ run_evidence as (
 ),
 
 candidates as (
+    -- only what the window sorts: the row is named by its row_ptr
     {%- for pick, condition in [
         ('stream', 'true'),
         ("'edit'", "stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response"),
@@ -40,10 +42,6 @@ candidates as (
             run_id,
             {{ pick }} as pick,
             row_ptr,
-            signals,
-            model,
-            has_instruction,
-            has_response,
             line_order
         from run_evidence
         where {{ condition }}
@@ -51,15 +49,24 @@ candidates as (
             union all
         {%- endif %}
     {%- endfor %}
+),
+
+latest as (
+    select
+        run_id,
+        pick,
+        row_ptr
+    from candidates
+    qualify row_number() over (partition by run_id, pick order by line_order desc) = 1
 )
 
 select
-    run_id,
-    pick,
-    row_ptr,
-    signals,
-    model,
-    has_instruction,
-    has_response
-from candidates
-qualify row_number() over (partition by run_id, pick order by line_order desc) = 1
+    latest.run_id,
+    latest.pick,
+    latest.row_ptr,
+    evidence.signals,
+    evidence.model,
+    evidence.has_instruction,
+    evidence.has_response
+from latest
+inner join {{ ref('int_run_evidence') }} as evidence on latest.row_ptr = evidence.row_ptr

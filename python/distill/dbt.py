@@ -6,6 +6,7 @@ dbt's own console log is silenced; failures come back as one DistillError naming
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -145,12 +146,25 @@ def invoke(
     return nodes
 
 
+MEMORY_LIMIT_VAR = "DISTILL_MEMORY_LIMIT"  # DuckDB's memory_limit for the build (profiles.yml)
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
 def _reason(message: str) -> str:
     """dbt's message on one line; a source that could not be read is named by distill's own
-    message, not the Python traceback dbt wraps around it."""
+    message, not the Python traceback dbt wraps around it; running out of memory says which
+    setting to raise, not DuckDB's SET advice (the profile sets the limit on every cursor)."""
     message = " ".join(message.split())
     if "SourceReadError: " in message:
         return message.rsplit("SourceReadError: ", 1)[1]
+    if "Out of Memory Error" in message:
+        used = re.search(r"\(([^()]* used)\)", message)
+        limit = os.environ.get(MEMORY_LIMIT_VAR, DEFAULT_MEMORY_LIMIT)
+        return (
+            f"DuckDB ran out of memory under its limit of {limit}{f' ({used[1]})' if used else ''}: "
+            f"set {MEMORY_LIMIT_VAR} higher (e.g. {MEMORY_LIMIT_VAR}=2GB; peak memory is about 0.8 GB "
+            "above it) and run again"
+        )
     return message
 
 

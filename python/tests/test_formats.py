@@ -170,3 +170,25 @@ def test_docs_site_is_written_for_hosting(home, tmp_path):
     assert result.code == 0, result.stderr
     page = (tmp_path / "site" / "index.html").read_text()
     assert "export_sft" in page and "stg_source_lines" in page and "#d0508a" in page
+
+
+def test_exports_sorted_in_parts_are_the_same_files(home):
+    """The export files are sorted in parts of export_rows_per_part rows (in_key_order); parts of
+    three rows give the same bytes as the one part a home this small has."""
+    from distill import dbt
+    from distill.home import Home
+
+    written = {
+        "export_rag": "exports/rag/playbooks.jsonl",
+        "export_sft": "exports/sft/instruction_response.jsonl",
+        "export_preference": "exports/preference/chosen_rejected.jsonl",
+        "quarantine": "exports/quarantine/quarantined.jsonl",
+        "export_openai_sft": "exports/openai/sft.jsonl",
+        "export_openai_dpo": "exports/openai/dpo.jsonl",
+        "export_trl_preference": "exports/trl/chosen_rejected_conversational.jsonl",
+    }
+    dbt_vars = {"output_root": "in-parts", "formats": ["openai", "trl-conversational"], "export_rows_per_part": 3}
+    dbt.invoke(Home(home), ["build", "--select", *written, "--exclude-resource-type", "unit_test"], dbt_vars)
+    for path in written.values():
+        assert len(rows(home / path)) > 2 * 3, path  # several parts
+        assert (home / "in-parts" / path).read_bytes() == (home / path).read_bytes(), path

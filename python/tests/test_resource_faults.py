@@ -39,9 +39,9 @@ def home(built, tmp_path) -> Path:
     return copy
 
 
-def distill(home: Path, *args: str, wrap: list[str] = (), preexec=None) -> subprocess.CompletedProcess:
+def distill(home: Path, *args: str, wrap: list[str] = (), preexec=None, env=None) -> subprocess.CompletedProcess:
     argv = [*wrap, sys.executable, "-m", "distill", "--home", str(home), *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600, preexec_fn=preexec)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=600, preexec_fn=preexec, env=env)
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, names: str) -> None:
@@ -71,6 +71,15 @@ def test_a_full_disk_fails_the_run_cleanly_and_leaves_the_outputs(home):
     result = distill(home, "run-all", "--force", preexec=small_disk)
     assert_clean_failure(result, str(home))
     assert "File too large" in result.stderr or "No space" in result.stderr
+    assert on_disk_hash(home) == before
+    assert any(r["status"] == "failed" for r in latest_receipts(home))
+
+
+def test_running_out_of_memory_names_the_setting_to_raise(home):
+    before = on_disk_hash(home)
+    result = distill(home, "run-all", "--force", env={**os.environ, "DISTILL_MEMORY_LIMIT": "8MB"})
+    assert_clean_failure(result, "DuckDB ran out of memory under its limit of 8MB")
+    assert "set DISTILL_MEMORY_LIMIT higher" in result.stderr and "SET memory_limit" not in result.stderr
     assert on_disk_hash(home) == before
     assert any(r["status"] == "failed" for r in latest_receipts(home))
 

@@ -13,4 +13,3 @@ final as (
 )
 
 select * from final
-order by sft_id
