@@ -31,8 +31,8 @@ run_evidence as (
     inner join files on evidence.source_file = files.source_file
 ),
 
+-- only what the window sorts: each row is named by its row_ptr
 candidates as (
-    -- only what the window sorts: the row is named by its row_ptr
     {%- for pick, condition in [
         ('stream', 'true'),
         ("'edit'", "stream = 'human_reviews' and (signals ->> 'decision') = 'edit' and has_response"),
