@@ -13,17 +13,19 @@
     {#- Post-hook: write the model to its export file as JSON Lines, one object a row, in the
         order of its id (in_key_order). COPY of zero rows writes an empty file (unlike
         dbt-duckdb's external materialization). -#}
+    {%- call on_one_thread() %}
     copy ({{ in_key_order(this, 'id') }}) to '{{ output_path() }}/{{ export_path(this.name) }}' (format json)
+    {%- endcall %}
 {%- endmacro %}
 
 {% macro in_key_order(relation, key, columns=['*']) -%}
     {#- The rows of a stored table sorted by `key`, a make_id id (<prefix>_<hex digits>), one
         part after another: a sort held every row it sorted in memory (wide texts did not
-        spill), so each part sorts about var export_rows_per_part rows (50,000), those whose id
+        spill), so each part sorts about var export_rows_per_part rows (100,000), those whose id
         falls in one range of its first two hex digits, and UNION ALL keeps the parts in order.
         The ranges cover every string, whatever the key holds; how many parts is decided when
         the model runs, and the output is the same however many (test_formats.py proves it). -#}
-    {%- set rows_per_part = var('export_rows_per_part', 50000) | int -%}
+    {%- set rows_per_part = var('export_rows_per_part', 100000) | int -%}
     {%- set parts, prefix = 1, '' -%}
     {%- if execute -%}
         {%- set found = run_query('select count(*), min(' ~ key ~ ') from ' ~ relation).rows[0] -%}
@@ -82,7 +84,9 @@
         when the format was asked for (var formats), in the order of `key` (in_key_order).
         distill removes a stale copy otherwise. -#}
     {%- if format_name in var('formats', []) -%}
+        {%- call on_one_thread() %}
         copy ({{ in_key_order(this, key, columns) }}) to '{{ output_path() }}/{{ path }}' (format json)
+        {%- endcall %}
     {%- else -%}
         select 1 as nothing_to_write
     {%- endif -%}

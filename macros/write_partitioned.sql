@@ -3,9 +3,9 @@
         style). Rows arrive a day at a time, few writers are open at once and they flush small,
         so memory stays bounded over thousands of days; one thread, so each day is exactly one
         file, the same file every run. -#}
-    set threads = 1;
     set partitioned_write_max_open_files = 4;
     set partitioned_write_flush_threshold = 10000;
+    {%- call on_one_thread() %}
     copy (
         select
             *,
@@ -16,7 +16,18 @@
         format parquet,
         partition_by (day),
         overwrite true
-    );
+    )
+    {%- endcall %}
+{%- endmacro %}
+
+{% macro on_one_thread() -%}
+    {#- Run a COPY on one DuckDB thread, then go back to the profile's threads. A COPY that keeps
+        the row order buffers the batches that finish out of turn outside DuckDB's memory limit:
+        at four million lines the SFT file's copy peaked at 2.0 GB on two threads and 1.2 GB on
+        one, and one thread was faster. (DuckDB's threads are one setting for the whole
+        database: a node running beside it runs on one thread meanwhile.) -#}
+    set threads = 1;
+    {{ caller() }};
     set threads = {{ target.threads }}
 {%- endmacro %}
 

