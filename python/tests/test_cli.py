@@ -52,6 +52,19 @@ def test_generate_is_deterministic(tmp_path):
     assert other != digests[0]
 
 
+def test_generate_writes_the_same_bytes_however_often_it_flushes(tmp_path, monkeypatch):
+    from distill.generate import _Writer, generate_home
+    from distill.home import Home
+
+    def files(home: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted((home / "data" / "_kb").iterdir())}
+
+    generate_home(Home(tmp_path / "once"), 400, 3)  # fewer lines than a flush: written at the end
+    monkeypatch.setattr(_Writer, "FLUSH_LINES", 7)
+    generate_home(Home(tmp_path / "often"), 400, 3)
+    assert files(tmp_path / "often") == files(tmp_path / "once")
+
+
 @pytest.fixture(scope="module")
 def built_home(tmp_path_factory) -> Path:
     return generated_home(tmp_path_factory, "built", 600, 5)
