@@ -92,6 +92,20 @@ def forget_results(home: Home) -> None:
 NodeListener = Callable[[str, str, str], None]
 
 
+MEMORY_LIMIT_VAR = "DISTILL_MEMORY_LIMIT"  # DuckDB's memory_limit for the build (profiles.yml)
+SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(bytes|b|[kmgt]i?b)\s*", re.IGNORECASE)  # what DuckDB reads
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for dbt's builds, as profiles.yml reads it (default 1GB)."""
+    limit = os.environ.get(MEMORY_LIMIT_VAR, "1GB")
+    if not SIZE.fullmatch(limit):
+        raise DistillError(
+            f"{MEMORY_LIMIT_VAR}={limit!r} is not a size: set it to a number and a unit, e.g. {MEMORY_LIMIT_VAR}=2GB"
+        )
+    return limit
+
+
 def invoke(
     home: Home,
     command: list[str],
@@ -100,6 +114,7 @@ def invoke(
     check: bool = True,
 ) -> list[NodeResult]:
     """Run one dbt command; return its node results, or (with check) raise naming the first failure."""
+    memory_limit()  # a limit DuckDB would refuse is named before dbt starts
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     forget_results(home)
     # paths relative to the home (dbt runs inside it), so that the vars are the same for every home
@@ -146,10 +161,6 @@ def invoke(
     return nodes
 
 
-MEMORY_LIMIT_VAR = "DISTILL_MEMORY_LIMIT"  # DuckDB's memory_limit for the build (profiles.yml)
-DEFAULT_MEMORY_LIMIT = "1GB"
-
-
 def _reason(message: str) -> str:
     """dbt's message on one line; a source that could not be read is named by distill's own
     message, not the Python traceback dbt wraps around it; running out of memory says which
@@ -159,7 +170,7 @@ def _reason(message: str) -> str:
         return message.rsplit("SourceReadError: ", 1)[1]
     if "Out of Memory Error" in message:
         used = re.search(r"\(([^()]* used)\)", message)
-        limit = os.environ.get(MEMORY_LIMIT_VAR, DEFAULT_MEMORY_LIMIT)
+        limit = memory_limit()
         return (
             f"DuckDB ran out of memory under its limit of {limit}{f' ({used[1]})' if used else ''}: "
             f"set {MEMORY_LIMIT_VAR} higher (e.g. {MEMORY_LIMIT_VAR}=2GB; peak memory is about 0.8 GB "

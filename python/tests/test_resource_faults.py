@@ -82,6 +82,9 @@ def test_running_out_of_memory_names_the_setting_to_raise(home):
     assert "set DISTILL_MEMORY_LIMIT higher" in result.stderr and "SET memory_limit" not in result.stderr
     assert on_disk_hash(home) == before
     assert any(r["status"] == "failed" for r in latest_receipts(home))
+    result = distill(home, "run-all", "--force", env={**os.environ, "DISTILL_MEMORY_LIMIT": "lots"})
+    assert_clean_failure(result, "DISTILL_MEMORY_LIMIT='lots' is not a size")
+    assert on_disk_hash(home) == before
 
 
 def test_a_read_only_home_is_one_line_naming_it(home):
