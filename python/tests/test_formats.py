@@ -178,16 +178,8 @@ def test_exports_sorted_in_parts_are_the_same_files(home):
     from distill import dbt
     from distill.home import Home
 
-    written = {
-        "export_rag": "exports/rag/playbooks.jsonl",
-        "export_sft": "exports/sft/instruction_response.jsonl",
-        "export_preference": "exports/preference/chosen_rejected.jsonl",
-        "quarantine": "exports/quarantine/quarantined.jsonl",
-        "export_openai_sft": "exports/openai/sft.jsonl",
-        "export_openai_dpo": "exports/openai/dpo.jsonl",
-        "export_trl_preference": "exports/trl/chosen_rejected_conversational.jsonl",
-    }
-    dbt_vars = {"output_root": "in-parts", "formats": ["openai", "trl-conversational"], "export_rows_per_part": 3}
+    written = {**Home.EXPORT_FILES, **{m: f for files in Home.FORMAT_FILES.values() for m, f in files.items()}}
+    dbt_vars = {"output_root": "in-parts", "formats": sorted(Home.FORMAT_FILES), "export_rows_per_part": 3}
     dbt.invoke(Home(home), ["build", "--select", *written, "--exclude-resource-type", "unit_test"], dbt_vars)
     for path in written.values():
         assert len(rows(home / path)) > 2 * 3, path  # several parts
