@@ -1,8 +1,8 @@
 -- Every export file is in the order of its id (write_jsonl sorts it with in_key_order): one row
 -- per line that does not follow the line before it.
--- depends_on: {{ ref('export_rag') }} {{ ref('export_sft') }} {{ ref('export_preference') }} {{ ref('quarantine') }}
 
 {%- set exports = ['export_rag', 'export_sft', 'export_preference', 'quarantine'] %}
+-- depends_on: {% for model in exports %}{{ ref(model) }} {% endfor %}
 
 with in_file_order as (
     {%- for model in exports %}
