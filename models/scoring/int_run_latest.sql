@@ -5,11 +5,12 @@
 -- (each row is named by its row_ptr in int_run_evidence; int_run_signals joins the two texts
 -- back).
 
-{#- The streams whose latest row the scorer reads, by the name it goes by here. -#}
+{#- The latest rows the scorer reads (their pick in int_run_latest_rows), by the name each goes
+    by here: one per stream, the latest edit and the latest row that names a model. -#}
 {%- set latest_of = {
     'human': 'human_reviews', 'outcome': 'task_outcomes', 'test_run': 'test_runs', 'tool': 'tool_runs',
     'gateway': 'gateway_calls', 'patch': 'auto_apply', 'audit_row': 'pr_audits', 'feedback': 'user_feedback',
-    'answer': 'answers', 'escalation': 'escalations',
+    'answer': 'answers', 'escalation': 'escalations', 'edit_row': 'edit', 'model_row': 'model',
 } %}
 {#- Their precedence for each text (SPEC §3). -#}
 {%- set instruction_order = ['outcome', 'patch', 'escalation', 'answer', 'gateway'] %}
@@ -55,13 +56,9 @@ final as (
             {%- endfor %}
         end as response_ptr
     from runs
-    left join {{ ref('int_run_latest_rows') }} as model_row
-        on runs.run_id = model_row.run_id and model_row.pick = 'model'
-    left join {{ ref('int_run_latest_rows') }} as edit_row
-        on runs.run_id = edit_row.run_id and edit_row.pick = 'edit'
-    {%- for name, stream in latest_of.items() %}
+    {%- for name, pick in latest_of.items() %}
         left join {{ ref('int_run_latest_rows') }} as {{ name }}
-            on runs.run_id = {{ name }}.run_id and {{ name }}.pick = '{{ stream }}'
+            on runs.run_id = {{ name }}.run_id and {{ name }}.pick = '{{ pick }}'
     {%- endfor %}
 )
 
