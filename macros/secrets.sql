@@ -1,13 +1,20 @@
 {% macro secret_patterns() -%}
-    {#- The seed's (pattern_id, regex) rows, read when the model runs (empty while parsing;
-        the ref comes first so that dbt records the dependency). -#}
+    {#- The seed's (pattern_id, regex) rows, read when the model runs. The gate fails closed: with
+        the seed not loaded, or empty, the model stops instead of letting every text through
+        (only parsing, and linting against the empty lint database, see no patterns). The ref
+        comes first so that dbt records the dependency. -#}
     {%- set seed = ref('secret_patterns') -%}
-    {%- if not execute or load_relation(seed) is none -%}
-        {#- while parsing, or linting against an empty database: no patterns to inline -#}
+    {%- if not execute or target.name == 'lint' -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set rows = run_query('select pattern_id, regex from ' ~ seed ~ ' order by pattern_id') -%}
-    {{ return(rows.rows) }}
+    {%- set rows = [] if load_relation(seed) is none
+        else run_query('select pattern_id, regex from ' ~ seed ~ ' order by pattern_id').rows -%}
+    {%- if rows | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "the secret_patterns seed (seeds/secret_patterns.csv) is not loaded or is empty: "
+            ~ "nothing is exported without it; run `distill run-all` or `dbt build` (which loads seeds first)") }}
+    {%- endif -%}
+    {{ return(rows) }}
 {%- endmacro %}
 
 {% macro matched_secret(text) -%}
@@ -29,4 +36,16 @@
             end
         end
     {%- endif -%}
+{%- endmacro %}
+
+{% macro string_leaves(json_value) -%}
+    {#- Every string value anywhere in a JSON document, decoded and joined by newlines: what a
+        secret scan of a whole row reads (ids, names, provenance and texts alike). -#}
+    array_to_string(
+        list_transform(
+            list_filter(json_extract({{ json_value }}, '$..*'), lambda leaf: json_type(leaf) = 'VARCHAR'),
+            lambda leaf: leaf ->> '$'
+        ),
+        chr(10)
+    )
 {%- endmacro %}

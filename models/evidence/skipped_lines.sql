@@ -7,7 +7,8 @@ with line_problems as (
         line_offset,
         stream,
         skip_reason,
-        skip_detail
+        skip_detail,
+        line_sha256 as line_hash
     from {{ ref('stg_source_records') }}
     -- a pending last line is not a skip: pending_lines holds it
     where skip_reason is not null and skip_reason != 'pending'
@@ -24,7 +25,8 @@ field_problems as (
             line_offset,
             '{{ stream }}' as stream,
             skip_reason,
-            skip_detail
+            skip_detail,
+            sig_hash as line_hash
         from {{ ref('stg_' ~ stream) }}
         where skip_reason is not null
         {%- if not loop.last %}
@@ -40,7 +42,8 @@ final as (
         line_offset,
         stream,
         skip_reason as reason,
-        skip_detail as detail
+        skip_detail as detail,
+        line_hash
     from line_problems
 
     union all
@@ -50,7 +53,8 @@ final as (
         line_offset,
         stream,
         skip_reason as reason,
-        skip_detail as detail
+        skip_detail as detail,
+        line_hash
     from field_problems
 )
 

@@ -71,7 +71,11 @@ candidates as (
 gated as (
     select
         *,
-        {{ matched_secret("coalesce(instruction, '') || chr(10) || coalesce(body, '')") }} as secret_pattern,
+        -- every text a row carries out: its texts, its model name and its run ids
+        {{ matched_secret(
+            "concat_ws(chr(10), instruction, body, model, array_to_string(run_ids, chr(10)))"
+        ) }} as secret_pattern,
+        {{ matched_secret("array_to_string(run_ids, chr(10))") }} is not null as has_secret_in_ids,
         case
             when is_orphan then 'orphan_reference'
             when coalesce(trim(instruction), '') = '' or coalesce(trim(body), '') = '' then 'empty_text'
@@ -145,7 +149,7 @@ final as (
         coalesce(first_failure, case when is_duplicate then 'duplicate' end) as quarantine_reason,
         case
             when first_failure = 'orphan_reference'
-                then 'run ' || candidate_id || ' has only reviews, feedback, tool, test or audit rows: '
+                then 'the run has only reviews, feedback, tool, test or audit rows: '
                     || 'no call, outcome, patch, answer or escalation'
             when first_failure = 'empty_text' then 'instruction or text is empty'
             when first_failure = 'oversize'
@@ -155,7 +159,9 @@ final as (
             when is_duplicate then 'same normalised instruction and text as another candidate'
         end as quarantine_detail,
         {
-            'run_ids': run_ids,
+            -- a run id that is itself a secret leaves with no row: the evidence ids still lead
+            -- to the run's lines
+            'run_ids': case when has_secret_in_ids then []::varchar[] else run_ids end,
             'evidence_ids': evidence_ids,
             'source_lines': source_lines
         } as provenance

@@ -56,7 +56,14 @@ held_bad_lines as (
             when 'invalid_value' then 'schema_invalid'
             else reason
         end as reason,
-        reason || ': ' || detail as detail,
+        -- reason, position, the line's hash and the schema's field names: never the line's text
+        reason || ' at ' || source_file || ' line ' || line_offset
+        || case
+            when reason in ('missing_required', 'wrong_type', 'invalid_value')
+                then coalesce(' (field ' || nullif(regexp_extract(detail, 'field "([^"]+)"', 1), '') || ')', '')
+            else ''
+        end
+        || coalesce('; line hash ' || line_hash, '') as detail,
         {
             'run_ids': []::varchar[],
             'evidence_ids': []::varchar[],

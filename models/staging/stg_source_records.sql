@@ -77,7 +77,10 @@ final as (
             when sig_hash is null
                 then 'valid JSON but not I-JSON (RFC 7493), so it has no canonical form: '
                     || 'a lone surrogate, a number out of range or nesting too deep'
-        end as skip_detail
+        end as skip_detail,
+        -- a line that cannot be hashed canonically is named by the sha256 of its bytes, so that
+        -- a shareable output can point at it without quoting it
+        case when sig_hash is null and raw is not null then sha256(raw) end as line_sha256
     from hashed
 ),
 
@@ -103,7 +106,8 @@ trace_units as (
                 then units.element || ' of this ' || units.format
                     || ' file is not a model call, tool step, submission or verdict distill scores'
             when records.sig_hash is null then units.element || ' is not I-JSON (RFC 7493)'
-        end as skip_detail
+        end as skip_detail,
+        units.unit_sha256 as line_sha256
     from {{ ref('stg_trace_units') }} as units
     left join {{ ref('stg_trace_records') }} as records
         on units.source_file = records.source_file and units.line_offset = records.line_offset

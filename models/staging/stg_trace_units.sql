@@ -119,7 +119,9 @@ final as (
             when trim(numbered.text, e' \t\r') = '' then 'the line is empty or whitespace'
             when numbered.doc is null then 'not valid JSON: ' || left(numbered.text, 60)
             else 'valid JSON but not in the ' || numbered.format || ' format this folder is read in'
-        end as skip_detail
+        end as skip_detail,
+        -- a unit that is not JSON is named by the sha256 of its text (see stg_source_records)
+        case when numbered.doc is null then sha256(numbered.text) end as unit_sha256
     from numbered
 )
 

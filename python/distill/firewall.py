@@ -4,13 +4,15 @@ A row its record type cannot hold (in SFT: anything but accepted, or partially_a
 admitted) fails the run, and the file is moved aside so that no trainer can pick it up.
 """
 
+import csv
 import os
 from pathlib import Path
 
+import duckdb
 from pydantic import BaseModel, ValidationError
 
 from distill.errors import DistillError
-from distill.home import Home
+from distill.home import PROJECT_DIR, Home
 from distill.schemas import PreferenceSample, QuarantineRecord, RagSample, SftSample
 
 EXPORT_TYPES: dict[str, type[BaseModel]] = {
@@ -23,6 +25,9 @@ EXPORT_TYPES: dict[str, type[BaseModel]] = {
 # What each export may hold beyond what its type allows.
 SFT_STRICT = frozenset({"accepted"})
 SFT_WITH_PARTIAL = frozenset({"accepted", "partially_accepted"})
+
+
+SECRET_PATTERNS_CSV = PROJECT_DIR / "seeds" / "secret_patterns.csv"
 
 
 def quarantine_path(path: Path) -> Path:
@@ -67,3 +72,74 @@ def validate_export(home: Home, model: str, include_partial: bool = False, move_
                 )
             rows += 1
     return rows
+
+
+def secret_patterns(path: Path = SECRET_PATTERNS_CSV) -> list[tuple[str, str]]:
+    """(pattern_id, RE2 regex) from the seed; the scan fails closed without them."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            patterns = [(row["pattern_id"], row["regex"]) for row in csv.DictReader(handle) if row.get("regex")]
+    except (OSError, KeyError, csv.Error) as exc:
+        raise DistillError(f"secret scan: cannot read {path} ({exc}); nothing is exported without its patterns") from None
+    if not patterns:
+        raise DistillError(f"secret scan: {path} holds no patterns; nothing is exported without them")
+    return patterns
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def scan_secrets(home: Home, patterns: list[tuple[str, str]] | None = None) -> None:
+    """Scan every string of every row of every JSON Lines file under exports/, and every other
+    file there as text, for the secret patterns. A match
+    fails the run: the file is moved aside and the error names it, the row id and the pattern
+    (never the secret)."""
+    patterns = secret_patterns() if patterns is None else patterns
+    # files set aside by an earlier breach are incident evidence, not exports
+    files = sorted(
+        p for p in (home.exports.rglob("*") if home.exports.is_dir() else [])
+        if p.is_file() and not p.is_symlink() and ".firewall-breach" not in p.name
+    )
+    if not files:
+        return
+    combined = _literal("|".join(f"(?:{regex})" for _, regex in patterns))
+    which = " ".join(f"when regexp_matches(text, {_literal(regex)}) then {_literal(pid)}" for pid, regex in patterns)
+    jsonl = [str(p) for p in files if p.suffix == ".jsonl"]
+    other = [str(p) for p in files if p.suffix != ".jsonl"]
+    texts = []
+    if jsonl:
+        texts.append(
+            """
+            select filename, json ->> 'id' as row_id, array_to_string(list_transform(
+                list_filter(json_extract(json, '$..*'), lambda leaf: json_type(leaf) = 'VARCHAR'),
+                lambda leaf: leaf ->> '$'), chr(10)) as text
+            from read_json_objects($jsonl, format = 'newline_delimited', filename = true)
+            """
+        )
+    if other:
+        texts.append("select filename, null as row_id, content as text from read_text($other)")
+    with duckdb.connect() as conn:
+        conn.execute("set threads = 2")
+        found = conn.execute(
+            f"""
+            select filename, row_id, case {which} end as pattern_id
+            from ({" union all ".join(texts)})
+            where regexp_matches(text, {combined})
+            order by filename, row_id
+            limit 1
+            """,
+            {k: v for k, v in (("jsonl", jsonl), ("other", other)) if v},
+        ).fetchone()
+    if found is None:
+        return
+    filename, row_id, pattern_id = found
+    path = Path(filename)
+    aside = quarantine_path(path)
+    path.replace(aside)
+    where = f"row {row_id}" if row_id else ("a row" if path.suffix == ".jsonl" else "its text")
+    raise DistillError(
+        f"firewall: {home.relative(path)} ({where}) matches secret pattern {pattern_id}; the file was moved "
+        f"aside to {os.path.relpath(aside, home.root)}. Nothing was exported; add the leak's source to the "
+        "export gate (seeds/secret_patterns.csv covers the pattern) and rerun"
+    )

@@ -142,6 +142,13 @@ def build(
                 failures[EXPORT_STAGE[model]] = str(exc)
                 breaches += 1
                 raise
+        if STAGE_EXPORTS.get(stage):
+            try:
+                firewall.scan_secrets(staged)
+            except DistillError as exc:
+                failures["quarantine"] = str(exc)
+                breaches += 1
+                raise
     except DistillError as exc:
         error = exc
         incremental.forget(home)  # the tables may be half-built: the next run reads everything

@@ -175,6 +175,7 @@ class StageCounts:
     rows_out: int
     rows_skipped: int
     rows_pending: int = 0
+    secret_hits: dict[str, int] | None = None  # quarantine: rows held back per secret pattern
 
 
 def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
@@ -200,6 +201,12 @@ def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
         """.replace("{sft}", sft_categories)
     ).fetchone()
     lines, evidence, skipped, pending, run_rows, scored, rag_in, rag, sft_in, sft, pref_in, pref, gates, held = row
+    secret_hits = dict(conn.execute(
+        """
+        select regexp_extract(detail, 'matches secret pattern (\\w+)', 1) as pattern_id, count(*)
+        from quarantine where reason = 'secret_detected' group by 1 order by 1
+        """
+    ).fetchall())
     return {
         "materialize": StageCounts(lines, evidence, skipped, pending),
         "score": StageCounts(run_rows, scored, 0),
@@ -207,7 +214,7 @@ def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
         "export-sft": StageCounts(sft_in, sft, max(sft_in - sft, 0)),
         # pairs are built from candidates: more can come out than went in
         "export-preference": StageCounts(pref_in, pref, 0),
-        "quarantine": StageCounts(gates, held, 0),
+        "quarantine": StageCounts(gates, held, 0, secret_hits=secret_hits),
     }
 
 
@@ -259,6 +266,7 @@ def build_receipts(
                 outputs=output_files(home, files[stage]) if status == "success" else [],
                 error=error,
                 read=read if stage == "materialize" else None,
+                secret_hits=c.secret_hits if c else None,
             )
         )
     return receipts

@@ -141,6 +141,9 @@ class StageReceipt(Record):
         default=None,
         description="materialize only: how the sources were read (incremental, or a full rebuild and why)",
     )
+    secret_hits: dict[str, int] | None = Field(
+        default=None, description="quarantine only: rows held back per secret pattern (seeds/secret_patterns.csv)"
+    )
 
 
 class RunSummary(Record):

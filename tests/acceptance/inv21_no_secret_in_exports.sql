@@ -1,34 +1,28 @@
--- Invariant 21: no exported text matches a secret pattern (seeds/secret_patterns.csv).
+-- Invariant 21: no exported text matches a secret pattern (seeds/secret_patterns.csv): every
+-- string of every row of every JSON Lines file under exports/ (the corpora, the quarantine and
+-- the consumer formats), ids and provenance included.
 -- depends_on: {{ ref('export_rag') }}
 -- depends_on: {{ ref('export_sft') }}
 -- depends_on: {{ ref('export_preference') }}
+-- depends_on: {{ ref('quarantine') }}
 
-with exported_texts as (
+with exported_rows as (
     select
-        'export_rag' as export_name,
-        id,
-        concat_ws(chr(10), title, text) as exported_text
-    from {{ export_rows('export_rag') }}
-    union all
-    select
-        'export_sft' as export_name,
-        id,
-        concat_ws(chr(10), instruction, response, messages[1]['content'], messages[2]['content']) as exported_text
-    from {{ export_rows('export_sft') }}
-    union all
-    select
-        'export_preference' as export_name,
-        id,
-        concat_ws(chr(10), prompt, chosen, rejected) as exported_text
-    from {{ export_rows('export_preference') }}
+        filename as export_file,
+        json as exported_row
+    from read_json_objects(
+        '{{ output_path() }}/exports/**/*.jsonl',
+        format = 'newline_delimited',
+        filename = true
+    )
 ),
 
 matched as (
     select
-        export_name,
-        id,
-        {{ matched_secret('exported_text') }} as secret_pattern
-    from exported_texts
+        export_file,
+        exported_row ->> 'id' as id,
+        {{ matched_secret(string_leaves('exported_row')) }} as secret_pattern
+    from exported_rows
 )
 
 select * from matched
