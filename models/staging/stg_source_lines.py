@@ -23,6 +23,7 @@ def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     home = Path(dbt.config.get("home")).resolve()
     max_line_bytes = int(dbt.config.get("max_line_bytes"))
+    max_archive_bytes = int(dbt.config.get("max_archive_bytes"))
 
     # One literal call per stream: dbt reads these to draw the lineage.
     stream_files = {
@@ -85,5 +86,7 @@ def model(dbt, session):
         )
     # written to a Parquet file first, which DuckDB reads within its memory limit (an Arrow
     # stream it holds for the whole statement: memory grew with the input)
-    spool = spool_lines(sorted(sources, key=lambda s: s.relative), max_line_bytes, lines_spool(Home(home)))
+    spool = spool_lines(
+        sorted(sources, key=lambda s: s.relative), max_line_bytes, lines_spool(Home(home)), max_archive_bytes
+    )
     return session.read_parquet(str(spool))

@@ -67,6 +67,9 @@ final as (
             when read_problem = 'invalid_utf8' then 'the line is not valid UTF-8'
             when read_problem = 'corrupt_archive'
                 then 'the gzip archive ends early or is corrupt from here on: restore it from a copy'
+            when read_problem = 'archive_too_large'
+                then 'the gzip archive decompresses past max_archive_bytes ({{ var("max_archive_bytes") }}) '
+                    || 'from here on: split it, or raise the var if it is genuine'
             when read_problem = 'blank_line' then 'the line is empty or whitespace'
             when read_problem = 'malformed_json' and json_valid(line_text)
                 then 'valid JSON but a member name repeats (not I-JSON, RFC 7493), so it has no canonical form'

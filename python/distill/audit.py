@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from distill import acceptance, dbt, firewall, pipeline, receipts
 from distill.errors import DistillError
-from distill.home import NOT_SOURCES, PROJECT_DIR, STREAMS, Home
+from distill.home import NOT_SOURCES, PROJECT_DIR, STREAMS, Home, append_line
 from distill.lines import SOURCE_SUFFIXES, open_source
 from distill.schemas import AuditBaseline, DriftMetric, RunSummary, json_schemas
 from distill.warehouse import connect
@@ -299,8 +299,7 @@ def append_baseline(home: Home, baseline: AuditBaseline) -> None:
     """Append-only: earlier rows are never rewritten."""
     path = baselines_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(baseline.model_dump_json() + "\n")
+    append_line(path, baseline.model_dump_json() + "\n")
 
 
 def report_markdown(audit: Audit) -> str:

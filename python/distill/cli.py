@@ -12,11 +12,12 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from distill import pipeline, progress
 from distill.errors import DistillError, os_problem
-from distill.home import Home
+from distill.home import Home, env_number
+from distill.terminal import cell, printable
 
 app = typer.Typer(
     help="Turn LLM execution traces into clean, gated, traceable training data.",
@@ -86,7 +87,7 @@ def _locked(ctx: typer.Context, command: str):
 
     from distill import lock
 
-    return lock.hold(ctx.obj, command, float(os.environ.get("DISTILL_LOCK_WAIT_S", "10")))
+    return lock.hold(ctx.obj, command, env_number(os.environ, "DISTILL_LOCK_WAIT_S", 10.0))
 
 
 def _run_stage(
@@ -226,9 +227,9 @@ def sql(ctx: typer.Context, query: Annotated[str, typer.Argument(help="A SQL que
     from distill.warehouse import query as run_query
 
     columns, rows = run_query(ctx.obj, query)
-    table = Table(*columns, show_lines=False)
+    table = Table(*(Column(header=cell(c)) for c in columns), show_lines=False)
     for row in rows:
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
+        table.add_row(*(cell(v) for v in row))
     out.print(table)
     out.print(f"{len(rows):,} row{'s' if len(rows) != 1 else ''}")
 
@@ -245,9 +246,9 @@ def trace(
     for link in chain.links:
         indent = "  " * link.depth
         mark = "ok    " if link.ok else "BROKEN"
-        out.print(f"{indent}{mark} {link.what}", markup=False)
+        out.print(f"{indent}{mark} {printable(link.what)}", markup=False)
         for line in link.detail.splitlines():
-            out.print(f"{indent}       {line}", markup=False)
+            out.print(f"{indent}       {printable(line)}", markup=False)
     if not chain.ok:
         raise DistillError(f"broken link in the chain of {id}: {chain.broken.what}: {chain.broken.detail.splitlines()[0]}")
 
@@ -274,8 +275,9 @@ def acceptance_command(ctx: typer.Context) -> None:
         if verdict.detail:
             out.print(f"         {verdict.detail}", markup=False)
     report = home.reports / "acceptance.md"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(acceptance.report_markdown(result, wall))
+    with _locked(ctx, "distill acceptance"):  # the gate builds a temporary home; only the report lands here
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(acceptance.report_markdown(result, wall))
     passed = sum(v.passed for v in result.verdicts.values())
     out.print(f"{passed}/{len(acceptance.INVARIANTS)} invariants hold ({wall:.1f} s); report: {report}")
     if not result.passed:
@@ -309,12 +311,14 @@ def replay_command(
     home: Home = ctx.obj
     local = replay.model_from_env("LOCAL", os.environ)
     escalation = replay.model_from_env("ESCALATION", os.environ)
-    max_bytes = int(float(os.environ.get("DISTILL_REPLAY_LOG_MAX_MB", "100")) * 1024 * 1024)
-    result = replay.replay(
-        home, task, k=k, retrieval=not no_retrieval, local=local, escalation=escalation,
-        allow_escalation=allow_escalation, local_only=local_only,
-    )
-    log = replay.append_log(home, result.run, max_bytes)
+    max_bytes = int(env_number(os.environ, "DISTILL_REPLAY_LOG_MAX_MB", 100.0, minimum=0.0001) * 1024 * 1024)
+    home.require_sources()
+    with _locked(ctx, "distill replay"):  # it writes the retrieval index and appends to the log
+        result = replay.replay(
+            home, task, k=k, retrieval=not no_retrieval, local=local, escalation=escalation,
+            allow_escalation=allow_escalation, local_only=local_only,
+        )
+        log = replay.append_log(home, result.run, max_bytes)
     run = result.run
     if as_json:
         payload = run.model_dump(mode="json") | {
@@ -326,14 +330,15 @@ def replay_command(
         if run.retrieval:
             out.print("retrieved:" if result.retrieved else "retrieved: nothing (is the RAG export empty?)")
             for r in result.retrieved:
-                out.print(f"  {r.id}  {r.score:7.3f}  {r.title[:80]}", markup=False)
+                out.print(f"  {r.id}  {r.score:7.3f}  {printable(r.title[:80])}", markup=False)
         for attempt in result.attempts[:-1]:
-            out.print(f"{attempt.model} failed validation ({', '.join(attempt.validation.reasons)}); escalating", markup=False)
-        out.print(f"model: {run.model}{' (escalated)' if run.escalated else ''}", markup=False)
+            reasons = printable(", ".join(attempt.validation.reasons))
+            out.print(f"{printable(attempt.model)} failed validation ({reasons}); escalating", markup=False)
+        out.print(f"model: {printable(run.model)}{' (escalated)' if run.escalated else ''}", markup=False)
         out.print("answer:", markup=False)
-        out.print(run.output or "(none)", markup=False)
+        out.print(printable(run.output, keep_newlines=True) or "(none)", markup=False)
         verdict = "passed" if run.validation.passed else "failed: " + "; ".join(run.validation.reasons)
-        out.print(f"validation: {verdict}", markup=False)
+        out.print(f"validation: {printable(verdict)}", markup=False)
         out.print(f"logged as {run.replay_id} in {home.relative(log)}", markup=False)
     if not run.validation.passed:
         raise DistillError(f"replay {run.replay_id} failed validation: {'; '.join(run.validation.reasons)}")
@@ -410,13 +415,14 @@ def docs_command(
 
     home: Home = ctx.obj
     home.require_sources()
-    dbt.invoke(home, ["docs", "generate", "--static"])
-    target = dbt.target_dir(home) / "target"
     site = (output or home.reports / "docs").resolve()
-    site.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(target / "static_index.html", site / "index.html")
-    for name in ("manifest.json", "catalog.json"):
-        shutil.copyfile(target / name, site / name)
+    with _locked(ctx, "distill docs"):
+        dbt.invoke(home, ["docs", "generate", "--static"])
+        target = dbt.target_dir(home) / "target"
+        site.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target / "static_index.html", site / "index.html")
+        for name in ("manifest.json", "catalog.json"):
+            shutil.copyfile(target / name, site / name)
     out.print(f"docs site: {site / 'index.html'}", markup=False)
     if serve:
         import functools
@@ -445,7 +451,8 @@ def bench_command(
 
     home: Home = ctx.obj
     home.root.mkdir(parents=True, exist_ok=True)
-    result = bench.run_bench(home, lines, seed, runs, warm_up)
+    # the lock is held around bench's own writes; its run-all children take it in turn
+    result = bench.run_bench(home, lines, seed, runs, warm_up, locked=lambda: _locked(ctx, "distill bench"))
     table = Table("measure", "value", box=None)
     for measure, value in (
         ("lines", f"{result.lines:,} ({result.megabytes:,} MB)"),
@@ -473,7 +480,10 @@ def generate(
     from distill.generate import generate_home
 
     home: Home = ctx.obj
-    written = generate_home(home, lines, seed)
+    home.root.mkdir(parents=True, exist_ok=True)
+    home.refuse_symlinked_inputs()
+    with _locked(ctx, "distill generate"):
+        written = generate_home(home, lines, seed)
     total = sum(written.values())
     out.print(f"wrote {total:,} lines into {home.kb} ({len(written)} files, seed {seed})")
 
@@ -483,9 +493,9 @@ def main() -> None:
         app()
     except DistillError as exc:
         sys.stdout.flush()
-        err.print(f"distill: {exc}", markup=False)
+        err.print(f"distill: {printable(exc)}", markup=False)
         sys.exit(1)
     except OSError as exc:  # the disk or the file system refused: one line, never a traceback
         sys.stdout.flush()
-        err.print(f"distill: {os_problem(exc, 'a file under the home')}", markup=False)
+        err.print(f"distill: {printable(os_problem(exc, 'a file under the home'))}", markup=False)
         sys.exit(1)

@@ -1,5 +1,6 @@
 """Where things live under DISTILL_HOME (SPEC §2): the one module that knows the layout."""
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,20 @@ STREAMS = (
     "escalations",
     "replay_runs",
 )
+
+def env_number(environ, name: str, default: float, minimum: float = 0.0) -> float:
+    """A numeric environment variable, or one line saying what is wrong with it."""
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value >= minimum or value == float("inf"):
+        raise DistillError(f"{name}={raw!r} is not a number >= {minimum:g}: unset it (default {default:g}) or set e.g. {name}={default:g}")
+    return value
+
 
 # Files distill itself keeps in data/_kb that are not source streams.
 NOT_SOURCES = ("audit_baselines.jsonl",)
@@ -118,3 +133,48 @@ class Home:
             )
         if not os.access(self.root, os.W_OK):
             raise DistillError(f"home {self.root} is not writable: distill writes data/ and reports/ there")
+        self.refuse_symlinked_inputs()
+
+    def refuse_symlinked_inputs(self) -> None:
+        """No input is read through a symlink: a link under data/_kb could make a run read (and
+        export) any file the user can read. One line naming the first link found."""
+        for link in (self.root / "data", self.kb):
+            if link.is_symlink():
+                raise _symlink_error(self, link)
+        if not self.kb.is_dir():
+            return
+        for folder, dirs, files in os.walk(self.kb):  # does not descend into linked folders
+            for name in sorted(dirs + files):
+                path = Path(folder) / name
+                if path.is_symlink():
+                    raise _symlink_error(self, path)
+
+
+def _symlink_error(home: "Home", path: Path) -> DistillError:
+    return DistillError(
+        f"{path.relative_to(home.root)} is a symlink: distill reads no input through a symlink "
+        "(it could point anywhere); copy or move the file itself into the home"
+    )
+
+
+def open_no_follow(path: Path, flags: int, mode: int = 0o600) -> int:
+    """os.open that refuses a symlink in the last component (for distill's own files: the lock,
+    the audit baselines, the replay log), with one line naming it."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DistillError(
+                f"{path} is a symlink: distill does not write through symlinks; remove it and rerun"
+            ) from None
+        raise
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line with one O_APPEND write (a reader sees it whole or pending, never torn),
+    never through a symlink."""
+    fd = open_no_follow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)

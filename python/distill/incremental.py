@@ -67,6 +67,7 @@ def source_files(home: Home) -> list[Path]:
     """The stream files the line reader reads (the trace-format folders are read whole each run)."""
     if not home.kb.is_dir():
         return []
+    home.refuse_symlinked_inputs()
     return sorted(
         p for p in home.kb.iterdir() if p.name.endswith(SOURCE_SUFFIXES) and p.name not in NOT_SOURCES and p.is_file()
     )

@@ -5,6 +5,7 @@ on newlines happens here (numpy, a block at a time) and all parsing happens in S
 """
 
 import gzip
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from distill.home import open_no_follow
+
+MAX_ARCHIVE_BYTES = 4 * 1024**3  # decompressed bytes read from one .jsonl.gz (a gzip bomb stops here)
 BLOCK_BYTES = 16 * 1024 * 1024  # read a block at a time: at 64 MB the reader peaked at 0.6 GB, at 16 MB 0.3 GB
 SPOOL_ROW_GROUP = 100_000  # lines per Parquet row group in spool_lines
 
@@ -96,23 +100,25 @@ def snapshot(path: Path, relative: str, stream: str | None, size: int | None = N
     return SourceFile(path=path, relative=relative, stream=stream, limit=limit)
 
 
-def read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatch]:
+def read_file(
+    source: SourceFile, max_line_bytes: int, max_archive_bytes: int = MAX_ARCHIVE_BYTES
+) -> Iterator[pa.RecordBatch]:
     """Yield the lines of one file, in order, a block at a time."""
     try:
-        yield from _read_file(source, max_line_bytes)
+        yield from _read_file(source, max_line_bytes, max_archive_bytes)
     except OSError as exc:
         raise SourceReadError(
             f"{source.relative}: cannot read it ({exc.strerror or exc}); fix its permissions or remove it"
         ) from None
 
 
-def _read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBatch]:
+def _read_file(source: SourceFile, max_line_bytes: int, max_archive_bytes: int) -> Iterator[pa.RecordBatch]:
     status_default = "ok" if source.stream else "unknown_stream"
     line_no = source.first_line
     file_offset = source.start_byte  # byte offset of the first byte not yet emitted
     carry = b""  # an unfinished line from the previous block
     carry_len = 0  # its true length (the bytes are dropped once it is known to be oversize)
-    corrupt = False  # an archive that could not be read to its end
+    corrupt = None  # why an archive could not be read to its end: corrupt_archive, archive_too_large
     remaining = None if source.limit is None else source.limit - source.start_byte
     with open_source(source.path) as handle:
         if source.start_byte:
@@ -127,7 +133,11 @@ def _read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBat
                 if remaining is not None:
                     raise  # a plain file that cannot be read: an error, not a skip
                 # a truncated or corrupt archive: what was read stands, the rest is one skip row
-                corrupt = True
+                corrupt = "corrupt_archive"
+                break
+            if remaining is None and file_offset + carry_len + len(chunk) > max_archive_bytes:
+                # past the cap of decompressed bytes: what was read stands, the rest is one skip
+                corrupt = "archive_too_large"
                 break
             if not chunk:
                 if remaining:
@@ -181,27 +191,32 @@ def _read_file(source: SourceFile, max_line_bytes: int) -> Iterator[pa.RecordBat
             line_no,
             np.array([file_offset]),
             np.array([carry_len]),
-            ["corrupt_archive" if corrupt else "pending"],
+            [corrupt or "pending"],
             pa.array([None], pa.binary()),
         )
 
 
 def open_source(path: Path):
     """A source file's bytes: gzip archives are read decompressed (offsets count decompressed bytes)."""
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+    handle = os.fdopen(open_no_follow(path, os.O_RDONLY), "rb")
+    return gzip.open(handle, "rb") if path.name.endswith(".gz") else handle
 
 
-def read_lines(sources: list[SourceFile], max_line_bytes: int) -> pa.RecordBatchReader:
+def read_lines(
+    sources: list[SourceFile], max_line_bytes: int, max_archive_bytes: int = MAX_ARCHIVE_BYTES
+) -> pa.RecordBatchReader:
     """All lines of all files as one stream of Arrow batches, in (file, line) order."""
 
     def batches() -> Iterator[pa.RecordBatch]:
         for source in sources:
-            yield from read_file(source, max_line_bytes)
+            yield from read_file(source, max_line_bytes, max_archive_bytes)
 
     return pa.RecordBatchReader.from_batches(LINE_SCHEMA, batches())
 
 
-def spool_lines(sources: list[SourceFile], max_line_bytes: int, path: Path) -> Path:
+def spool_lines(
+    sources: list[SourceFile], max_line_bytes: int, path: Path, max_archive_bytes: int = MAX_ARCHIVE_BYTES
+) -> Path:
     """Write all lines of all files to a Parquet file, a block at a time, and return its path.
 
     DuckDB holds an Arrow stream it reads for as long as the statement that reads it runs, so
@@ -210,6 +225,6 @@ def spool_lines(sources: list[SourceFile], max_line_bytes: int, path: Path) -> P
     writing it holds one block at a time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(path, LINE_SCHEMA, compression="lz4") as writer:
-        for batch in read_lines(sources, max_line_bytes):
+        for batch in read_lines(sources, max_line_bytes, max_archive_bytes):
             writer.write_batch(batch, row_group_size=SPOOL_ROW_GROUP)
     return path

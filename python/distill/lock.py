@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from distill.errors import DistillError
-from distill.home import Home
+from distill.home import Home, open_no_follow
 
 
 def _holder(path) -> str:
@@ -29,7 +29,7 @@ def hold(home: Home, command: str, wait_s: float) -> Iterator[None]:
     path = home.root / "data" / ".lock"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+")
+        handle = os.fdopen(open_no_follow(path, os.O_RDWR | os.O_CREAT), "r+")
     except OSError as exc:
         raise DistillError(f"cannot create the lock {path}: {exc.strerror}; is the home writable?") from None
     deadline = time.monotonic() + wait_s

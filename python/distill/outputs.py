@@ -58,7 +58,7 @@ def commit(home: Home) -> None:
         _sync(home.staged)
         complete = Path(tempfile.mkdtemp(prefix="run-", dir=home.staged.parent))
         home.staged.replace(complete)  # over the empty folder that reserved the name
-        complete.chmod(0o755)
+        complete.chmod(0o777 & ~_umask())  # the exports in it follow the umask
         _point(home.root / CURRENT, Path("generations") / complete.name)
         _link_outputs(home)
         (home.root / IN_PROGRESS).unlink(missing_ok=True)
@@ -125,7 +125,17 @@ def _new_generation(home: Home) -> Path:
     folder = home.root / GENERATIONS / NEXT
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    # evidence and scored runs hold raw text: readable by the owner only (the exports beside
+    # them, gated, follow the umask)
+    (folder / "data").mkdir(mode=0o700)
+    (folder / "data").chmod(0o700)
     return folder
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _link_outputs(home: Home) -> None:

@@ -11,7 +11,7 @@ from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
 from distill.schemas import RunSummary
-from distill.warehouse import connect
+from distill.warehouse import connect, make_private
 
 # Each stage is a dbt selection; `+` pulls in what the stage needs. dbt builds seeds, models
 # and their data tests in dependency order.
@@ -119,6 +119,7 @@ def build(
             # nothing the outputs depend on changed: no data work, only receipts
             return _report(home, started_at, recorded_at, None, {}, 0, include_partial, fingerprint, previous)
     stopped_half_way = (home.root / outputs.IN_PROGRESS).exists()
+    make_private(home)
     # every output goes to a new generation, moved into place only when complete
     staged = outputs.begin(home, carry=stage != "run-all")
     plan = None

@@ -7,8 +7,10 @@ import csv
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +21,7 @@ import duckdb_extension_fts
 import httpx
 
 from distill.errors import DistillError
-from distill.home import PROJECT_DIR, Home
+from distill.home import PROJECT_DIR, Home, append_line, env_number, open_no_follow
 from distill.schemas import ReplayRun, ReplayValidation
 
 FTS_EXTENSION = Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
@@ -108,52 +110,108 @@ class BackendError(Exception):
 class ModelConfig:
     url: str
     model: str
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a repr, a log or an error
     connect_timeout: float = 5.0
-    read_timeout: float = 60.0
+    timeout: float = 60.0  # the most one call may take, from connecting to its last byte
     retries: int = 2
 
     @property
     def name(self) -> str:
         return self.model
 
+    @property
+    def where(self) -> str:
+        """The model and its URL as errors and logs show them: credentials in it redacted."""
+        return f"{self.model} at {redact_url(self.url)}"
+
+
+MAX_RESPONSE_BYTES = 1024 * 1024  # a chat answer is capped at MAX_ANSWER_CHARS; this bounds the read
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user:password and the values of its query string replaced by ***."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "<an invalid URL>"
+    if parsed.userinfo:
+        parsed = parsed.copy_with(username="***", password=None)
+    if parsed.query:
+        parsed = parsed.copy_with(query="&".join(f"{key}=***" for key in parsed.params).encode())
+    return str(parsed)
+
+
+def _post(url: str, payload: dict, headers: dict, config: ModelConfig) -> tuple[int, bytes]:
+    """One POST, read to at most MAX_RESPONSE_BYTES, within config.timeout from start to end:
+    a server that trickles its answer cannot hold the call past its deadline."""
+    outcome: dict = {}
+    deadline = time.monotonic() + config.timeout
+
+    def call() -> None:
+        try:
+            timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
+            with httpx.stream("POST", url, json=payload, headers=headers, timeout=timeout) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        outcome["error"] = f"answered more than {MAX_RESPONSE_BYTES:,} bytes"
+                        return
+                    if time.monotonic() > deadline:
+                        return
+                outcome["response"] = (response.status_code, bytes(body))
+        except httpx.TimeoutException:
+            pass
+        except httpx.HTTPError as exc:
+            outcome["unreachable"] = type(exc).__name__
+
+    # a daemon thread: a call past its deadline is abandoned, never waited for
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(config.timeout + 0.5)
+    if "response" in outcome:
+        return outcome["response"]
+    if "error" in outcome:
+        raise BackendError(f"{config.where} {outcome['error']}")
+    if "unreachable" in outcome:
+        raise ConnectionError(f"{config.where} is unreachable ({outcome['unreachable']})")
+    raise TimeoutError(f"{config.where} did not answer within {config.timeout:g}s")
+
 
 def chat(config: ModelConfig, messages: list[dict]) -> str:
-    """One chat completion; retries connection failures, 429 and 5xx a bounded number of times."""
+    """One chat completion; retries connection failures, timeouts, 429 and 5xx a bounded number
+    of times."""
     url = config.url.rstrip("/")
     url = url if url.endswith("/chat/completions") else url + "/chat/completions"
     headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-    timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
     payload = {"model": config.model, "messages": messages, "temperature": 0}
     last_error = "no attempt"
     for attempt in range(config.retries + 1):
         if attempt:
             time.sleep(min(0.5 * 2 ** (attempt - 1), 4.0))
         try:
-            response = httpx.post(url, json=payload, headers=headers, timeout=timeout)
-        except httpx.TimeoutException:
-            last_error = f"{config.model} at {config.url} timed out after {config.read_timeout:g}s"
+            status, body = _post(url, payload, headers, config)
+        except (TimeoutError, ConnectionError) as exc:
+            last_error = str(exc)
             continue
-        except httpx.HTTPError as exc:
-            last_error = f"{config.model} at {config.url} is unreachable ({type(exc).__name__}: {exc})"
+        if status == 429 or status >= 500:
+            last_error = f"{config.where} answered HTTP {status}"
             continue
-        if response.status_code == 429 or response.status_code >= 500:
-            last_error = f"{config.model} at {config.url} answered HTTP {response.status_code}"
-            continue
-        if response.status_code != 200:
-            raise BackendError(f"{config.model} at {config.url} answered HTTP {response.status_code}: {response.text[:120]}")
+        text = body.decode("utf-8", errors="replace")
+        if status != 200:
+            raise BackendError(f"{config.where} answered HTTP {status}: {text[:120]}")
         try:
-            body = response.json()
+            answer = json.loads(text)
         except ValueError:
-            raise BackendError(f"{config.model} at {config.url} answered something that is not JSON: {response.text[:80]!r}") from None
+            raise BackendError(f"{config.where} answered something that is not JSON: {text[:80]!r}") from None
         try:
-            content = body["choices"][0]["message"]["content"]
+            content = answer["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
             raise BackendError(
-                f"{config.model} at {config.url} answered JSON without choices[0].message.content: {json.dumps(body)[:120]}"
+                f"{config.where} answered JSON without choices[0].message.content: {json.dumps(answer)[:120]}"
             ) from None
         if not isinstance(content, str):
-            raise BackendError(f"{config.model} at {config.url} answered a non-text message content")
+            raise BackendError(f"{config.where} answered a non-text message content")
         return content
     raise BackendError(f"{last_error} (after {config.retries + 1} attempts)")
 
@@ -285,6 +343,8 @@ def append_log(home: Home, run: ReplayRun, max_bytes: int) -> Path:
     home.kb.mkdir(parents=True, exist_ok=True)
     log = home.kb / "replay_runs.jsonl"
     line = run.model_dump_json() + "\n"
+    if log.is_symlink():
+        open_no_follow(log, os.O_RDONLY)  # raises, naming it
     if log.exists() and log.stat().st_size + len(line) > max_bytes:
         stamp = run.ts.strftime("%Y%m%dT%H%M%S")
         archive = home.kb / f"replay_runs.{stamp}.jsonl.gz"
@@ -295,8 +355,7 @@ def append_log(home: Home, run: ReplayRun, max_bytes: int) -> Path:
         with log.open("rb") as source, gzip.open(archive, "wb") as target:
             shutil.copyfileobj(source, target)
         log.unlink()
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(line)
+    append_line(log, line)
     return log
 
 
@@ -309,4 +368,4 @@ def model_from_env(prefix: str, environ: dict[str, str]) -> ModelConfig | None:
     if not model:
         raise DistillError(f"DISTILL_{prefix}_MODEL_URL is set but DISTILL_{prefix}_MODEL (the model name) is not")
     return ModelConfig(url=url, model=model, api_key=environ.get(f"DISTILL_{prefix}_MODEL_API_KEY") or None,
-                       read_timeout=float(environ.get("DISTILL_MODEL_TIMEOUT_S", "60")))
+                       timeout=env_number(environ, "DISTILL_MODEL_TIMEOUT_S", 60.0, minimum=0.1))

@@ -1,12 +1,14 @@
 """A run's summary, receipts and drift as readable tables (`distill receipts`)."""
 
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.table import Table
-
-from collections.abc import Callable
+from rich.text import Text
 
 from distill.receipts import RunReport
 from distill.schemas import DriftMetric
+from distill.terminal import printable
 
 SEVERITY_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red"}
 STATUS_STYLE = {"success": "green", "skipped": "dim", "failed": "bold red"}
@@ -44,7 +46,7 @@ def print_run(console: Console, report: RunReport) -> None:
     console.print(stages)
     for r in report.receipts:
         if r.error:
-            console.print(f"[bold red]{r.stage} failed:[/bold red] {r.error}", markup=True)
+            console.print(Text(f"{r.stage} failed: ", style="bold red") + Text(printable(r.error)))
 
     drift = report.drift
     if drift is None:
@@ -70,7 +72,7 @@ def status_printer(console: Console) -> Callable[[str, str, str], None]:
 
     def show(status: str, name: str, detail: str) -> None:
         console.print(f"[{styles[status]}]{status:>7}[/{styles[status]}]  {name}: ", end="")
-        console.print(detail, markup=False)
+        console.print(printable(detail), markup=False)
 
     return show
 

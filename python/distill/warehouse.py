@@ -9,6 +9,20 @@ from distill.errors import DistillError
 from distill.home import Home
 
 
+def make_private(home: Home) -> None:
+    """The warehouse, its spill folder and dbt's folder (the line spool, compiled SQL) hold every
+    raw line, secrets included: readable by the owner only, from before the first byte lands."""
+    data = home.root / "data"
+    for folder in (data / ".dbt", data / "warehouse.duckdb.tmp"):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
+    if not home.warehouse.exists():
+        duckdb.connect(str(home.warehouse)).close()  # an empty database, made private before dbt writes to it
+    for path in (home.warehouse, home.warehouse.with_name(home.warehouse.name + ".wal")):
+        if path.exists():
+            path.chmod(0o600)
+
+
 @contextmanager
 def connect(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; a clear error when the warehouse is missing or locked."""

@@ -15,6 +15,7 @@ import pytest
 from conftest import query, run_cli
 from distill import acceptance
 from distill.home import Home
+from distill import replay
 from distill.replay import retrieve
 
 
@@ -23,6 +24,7 @@ class ChatServer(BaseHTTPRequestHandler):
     empty-choices, http500, http429. `good` cites the first [rag_...] id of its prompt."""
 
     calls: list[str] = []
+    authorizations: list[str | None] = []
 
     def log_message(self, *args) -> None:
         pass
@@ -31,12 +33,26 @@ class ChatServer(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         model = body["model"]
         ChatServer.calls.append(model)
+        ChatServer.authorizations.append(self.headers.get("Authorization"))
         prompt = body["messages"][-1]["content"]
         cited = prompt.split("[", 1)[1].split("]", 1)[0] if "[rag_" in prompt else "none"
         if model == "slow":
             time.sleep(2)
         if model in ("http500", "http429"):
             return self._send(int(model[4:]), b'{"error": "busy"}')
+        if model == "trickle":  # headers at once, then a byte at a time, each within the read timeout
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(30):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.2)
+            return None
+        if model == "huge":
+            content = "x" * (3 * 1024 * 1024)
+            return self._send(200, json.dumps({"choices": [{"message": {"content": content}}]}).encode())
         if model == "html":
             return self._send(200, b"<html>gateway error</html>", "text/html")
         if model == "wrong-shape":
@@ -174,7 +190,9 @@ def closed_port() -> int:
 @pytest.mark.parametrize(
     ("model", "message"),
     [
-        ("slow", "timed out"),
+        ("slow", "did not answer within 0.5s"),
+        ("trickle", "did not answer within 0.5s"),
+        ("huge", "answered more than 1,048,576 bytes"),
         ("html", "not JSON"),
         ("wrong-shape", "without choices[0].message.content"),
         ("empty-choices", "without choices[0].message.content"),
@@ -191,6 +209,25 @@ def test_a_broken_model_server_is_one_line_and_a_logged_failed_replay(home, serv
     logged = last_replay(home)
     assert logged["validation"]["passed"] is False and logged["output"] == ""
     assert logged["validation"]["reasons"][0].startswith("backend_error:")
+
+
+def test_the_api_key_is_sent_and_never_shown_or_logged(home, server):
+    key = "sk-test-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2"
+    port = server.split(":")[2].split("/")[0]
+    url = f"http://admin:hunter22@127.0.0.1:{port}/v1?api_key=qwerty"
+    ChatServer.authorizations.clear()
+    sent = run_cli("replay", "--task", "rotate the key", home=home,
+                   env=env(local=f"{server} good") | {"DISTILL_LOCAL_MODEL_API_KEY": key})
+    assert sent.code == 0 and ChatServer.authorizations[-1] == f"Bearer {key}"
+    environ = env(local=f"{url} http500") | {"DISTILL_LOCAL_MODEL_API_KEY": key}
+    result = run_cli("replay", "--task", "rotate the key", home=home, env=environ)
+    assert result.code == 1
+    logged = (home / "data/_kb/replay_runs.jsonl").read_text()
+    for shown in (result.stdout + result.stderr, logged):
+        assert key not in shown and "hunter22" not in shown and "qwerty" not in shown
+    assert "http://***@127.0.0.1" in result.stderr and "api_key=***" in result.stderr
+    config = replay.model_from_env("LOCAL", environ)
+    assert key not in repr(config) and config.api_key == key
 
 
 def test_transient_errors_are_retried_a_bounded_number_of_times(home, server):
