@@ -4,18 +4,24 @@ Named in profiles.yml, so plain `dbt build` gets the same functions as `distill 
 cursors dbt opens per thread share the connection's catalog, functions included.
 """
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from distill.canonical import sig_hash_arrow
-from distill.home import Home
+from distill.errors import DistillError
+from distill.home import Home, open_no_follow
+from distill.lines import open_source
 
 
-def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
-    """`distill_sig_hash(line)`: the RFC 8785 sha256 of a JSON line (SPEC §4), NULL if not I-JSON."""
+def register_functions(conn: duckdb.DuckDBPyConnection, home: Path | None = None) -> None:
+    """`distill_sig_hash(line)`: the RFC 8785 sha256 of a JSON line (docs/design.md), NULL if not
+    I-JSON; with a home, `distill_source_line(file, byte_offset, line_bytes)`: the line's bytes
+    read again from the file itself (invariant 4 proves a hash against the file, not a copy)."""
     conn.create_function(
         "distill_sig_hash",
         sig_hash_arrow,
@@ -25,16 +31,72 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
         null_handling="special",
         side_effects=False,
     )
+    if home is not None:
+        conn.create_function(
+            "distill_source_line",
+            source_line_reader(home),
+            [duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT"), duckdb.sqltype("BIGINT")],
+            duckdb.sqltype("BLOB"),
+            type="arrow",
+            null_handling="special",
+            side_effects=False,  # reads files, but the same arguments read the same bytes within a run
+        )
+
+
+def source_line_reader(home: Path):
+    """A vectorised reader of (file relative to the home, byte offset, length) -> the bytes, or
+    NULL where the file is gone or shorter. A plain file is opened once per batch (never through
+    a symlink) and read with pread; a gzip archive is decompressed once and kept for the batches
+    that follow (its offsets count decompressed bytes)."""
+    archive: dict[str, bytes | None] = {}  # the last archive read, by name
+
+    def piece_of(name: str, offset: int, length: int, handles: dict) -> bytes | None:
+        if name.endswith(".gz"):
+            if name not in archive:
+                archive.clear()
+                try:
+                    with open_source(home / name) as handle:
+                        archive[name] = handle.read()
+                except (OSError, EOFError, DistillError):
+                    archive[name] = None
+            data = archive[name]
+            return None if data is None or offset + length > len(data) else data[offset : offset + length]
+        if name not in handles:
+            try:
+                handles[name] = open_no_follow(home / name, os.O_RDONLY)
+            except (OSError, DistillError):
+                handles[name] = None
+        fd = handles[name]
+        if fd is None:
+            return None
+        data = os.pread(fd, length, offset)
+        return data if len(data) == length else None
+
+    def read(files: pa.Array, offsets: pa.Array, lengths: pa.Array) -> pa.Array:
+        handles: dict[str, int | None] = {}
+        try:
+            out = [
+                None if None in (name, offset, length) else piece_of(name, offset, length, handles)
+                for name, offset, length in zip(files.to_pylist(), offsets.to_pylist(), lengths.to_pylist())
+            ]
+        finally:
+            for fd in handles.values():
+                if fd is not None:
+                    os.close(fd)
+        return pa.array(out, pa.binary())
+
+    return read
 
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         # The folders the models write into must exist before DuckDB opens or COPYs anything.
         home, output_root = plugin_config.get("home"), plugin_config.get("output_root")
+        self.home = Home.resolve(home).root if home else None
         if home:
             root = Home.resolve(home)
             staged = Path(output_root).resolve() if output_root else None
             replace(root, staged=staged if staged != root.root else None).make_output_dirs()
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        register_functions(conn)
+        register_functions(conn, self.home)

@@ -43,12 +43,24 @@ def release_tag() -> str:
     return f"v{__version__}"
 
 
+def tolerated_reports(home: Home, dirty_paths: list[str]) -> list[str]:
+    """The dirty paths that are not the home's own regenerated reports: a path counts as a
+    report only when it lies under exactly <home>/reports/ (not any folder named reports)."""
+    reports = home.reports.resolve()
+    left = []
+    for path in dirty_paths:
+        absolute = (PROJECT_DIR / path.strip('"')).resolve()
+        if not absolute.is_relative_to(reports):
+            left.append(path)
+    return left
+
+
 def gate_clean_tree(home: Home) -> Gate:
-    status = _git("status", "--porcelain")
+    status = _git("status", "--porcelain", "--untracked-files=all")
     if status.returncode != 0:
         return Gate(GATES[0], "fail", f"not a git checkout: {status.stderr.strip()[:100]}")
-    # regenerated reports are tolerated, wherever the home lies
-    dirty = [line[3:] for line in status.stdout.splitlines() if "reports/" not in line[3:]]
+    # the home's regenerated reports are tolerated, nothing else
+    dirty = tolerated_reports(home, [line[3:] for line in status.stdout.splitlines()])
     if dirty:
         return Gate(GATES[0], "fail", f"{len(dirty)} uncommitted change(s): {', '.join(dirty[:4])}")
     return Gate(GATES[0], "pass", f"HEAD {_git('rev-parse', '--short', 'HEAD').stdout.strip()} is clean")

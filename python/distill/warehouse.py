@@ -1,7 +1,9 @@
 """Read-only access to the warehouse DuckDB file that dbt builds (ad-hoc SQL, counts, trace)."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 
@@ -15,12 +17,18 @@ def make_private(home: Home) -> None:
     data = home.root / "data"
     for folder in (data / ".dbt", data / "warehouse.duckdb.tmp"):
         folder.mkdir(parents=True, exist_ok=True)
-        folder.chmod(0o700)
+        _restrict(folder, 0o700)
     if not home.warehouse.exists():
         duckdb.connect(str(home.warehouse)).close()  # an empty database, made private before dbt writes to it
     for path in (home.warehouse, home.warehouse.with_name(home.warehouse.name + ".wal")):
         if path.exists():
-            path.chmod(0o600)
+            _restrict(path, 0o600)
+
+
+def _restrict(path: Path, mode: int) -> None:
+    """Only the owner may change a mode; another user's home keeps the modes its owner chose."""
+    if path.stat().st_uid == os.geteuid():
+        path.chmod(mode)
 
 
 @contextmanager

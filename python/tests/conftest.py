@@ -1,3 +1,4 @@
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -56,3 +57,26 @@ def write_streams(home: Path, streams: dict[str, list[dict]]) -> None:
 
 def ts(minute: int) -> str:
     return f"2026-04-01T10:{minute:02d}:00Z"
+
+
+@pytest.fixture
+def patched_project(tmp_path, monkeypatch):
+    """A copy of the dbt project with some of its text replaced, which in-process dbt runs use:
+    how a test removes or weakens one guard to show that the others (or the test) catch it."""
+    from distill import dbt
+    from distill.home import PROJECT_DIR
+
+    def patch(edits: dict[str, tuple[str, str]]) -> Path:
+        root = tmp_path / "project"
+        if not root.exists():
+            shutil.copytree(PROJECT_DIR, root, ignore=shutil.ignore_patterns(
+                "target", ".venv", "python", "docs", ".git", "logs", "sample-home", "*.duckdb"))
+        for relative, (old, new) in edits.items():
+            text = (root / relative).read_text()
+            assert old in text, f"{relative} no longer holds the text the test replaces"
+            (root / relative).write_text(text.replace(old, new))
+        monkeypatch.setattr(dbt, "PROJECT_DIR", root)
+        monkeypatch.setattr(dbt, "PARSE_CACHE", root / "target" / "parse-cache")
+        return root
+
+    return patch

@@ -204,3 +204,13 @@ def test_every_command_in_the_docs_works(tmp_path):
             continue
         result = run_cli(*argv[1:])
         assert result.code == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+
+
+def test_the_clean_tree_gate_tolerates_only_the_homes_own_reports(tmp_path):
+    from distill.home import PROJECT_DIR, Home
+    from distill.release import tolerated_reports
+
+    home = Home(PROJECT_DIR / "sample-home")
+    dirty = ["sample-home/reports/acceptance.md", "models/reports/evil.sql", "python/distill/reports/x.py",
+             "reports/other.md", "sample-home/reports/../models/x.sql"]
+    assert tolerated_reports(home, dirty) == dirty[1:]

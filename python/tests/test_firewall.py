@@ -10,6 +10,7 @@ import pytest
 
 from conftest import generated_home, query, run_cli
 from distill import cli, dbt
+from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home
 
 SFT = "exports/sft/instruction_response.jsonl"
@@ -48,7 +49,14 @@ def test_layer_1_the_type_and_the_table_refuse_a_rejected_row(home):
             )
 
 
-def test_layer_2_the_model_drops_forced_categories_even_with_include_partial(home):
+# What the model admits (sft_categories), weakened to every category: only SFT_NEVER then stands
+# between the rejected runs and the file.
+ADMIT_ALL = {"macros/sft_never.sql": (
+    "        ('accepted')\n", "        ('accepted', 'partially_accepted', 'rejected', 'needs_human_review')\n")}
+NO_SFT_NEVER = {"models/exports/export_sft.sql": ("and category not in {{ sft_never() }}", "")}
+
+
+def force_everything_rejected(home: Path) -> None:
     with duckdb.connect(str(home / "data" / "warehouse.duckdb")) as conn:
         forced = conn.execute(
             """update scored_runs set category = case when hash(run_id) % 2 = 0 then 'rejected'
@@ -56,10 +64,20 @@ def test_layer_2_the_model_drops_forced_categories_even_with_include_partial(hom
                returning run_id"""
         ).fetchall()
     assert forced
-    dbt.invoke(Home(home), ["build", "--select", "int_export_gates", "export_sft"], {"include_partial": True})
+
+
+def test_layer_2_sft_never_drops_forced_categories_when_the_admission_admits_everything(home, patched_project):
+    patched_project(ADMIT_ALL)
+    force_everything_rejected(home)
+    dbt.invoke(Home(home), ["build", "--select", "int_export_gates", "export_sft"])
     assert (home / SFT).read_text() == ""
-    compiled = next((home / "data" / ".dbt" / "target" / "compiled").rglob("export_sft.sql")).read_text()
-    assert "not in ('rejected', 'needs_human_review')" in compiled
+
+
+def test_layer_1_the_table_refuses_what_passes_the_model_when_sft_never_is_gone(home, patched_project):
+    patched_project(ADMIT_ALL | NO_SFT_NEVER)
+    force_everything_rejected(home)
+    with pytest.raises(DistillError, match="(?i)constraint"):
+        dbt.invoke(Home(home), ["build", "--select", "int_export_gates", "export_sft"])
 
 
 def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_nothing_reaches_exports(home, monkeypatch, capsys):
@@ -154,3 +172,21 @@ def test_an_empty_export_is_an_empty_file(tmp_path):
 
 def test_project_dir_is_the_repository():
     assert (PROJECT_DIR / "dbt_project.yml").exists()
+
+
+def test_invariant_4_reads_the_file_not_the_stored_copy(home):
+    path = home / "data/_kb/task_outcomes.jsonl"
+    data = path.read_bytes()
+    at = data.index(b'"success"')
+    path.write_bytes(data[:at] + b'"SUCCESS"' + data[at + 9:])  # the same length: every offset holds
+    with pytest.raises(DistillError, match="inv04_sig_hash_recomputes"):
+        dbt.invoke(Home(home), ["test", "--select", "inv04_sig_hash_recomputes"])
+
+
+def test_invariant_10_fails_an_sft_row_that_leads_to_no_run(home):
+    sft = (home / SFT).resolve()
+    rows = [json.loads(line) for line in sft.read_text().splitlines()]
+    rows[0]["provenance"]["run_ids"] = []
+    sft.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.raises(DistillError, match="inv10_sft_holds_only_accepted"):
+        dbt.invoke(Home(home), ["test", "--select", "inv10_sft_holds_only_accepted"])

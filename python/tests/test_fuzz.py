@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 
+import pytest
 import rfc8785
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -32,14 +33,36 @@ def encode(record: dict, style: int) -> bytes:
     return text.encode("utf-8", errors="surrogatepass")
 
 
+# Hand-picked hostile lines, each with what a task_outcomes file must make of it.
+HOSTILE_LINES = {
+    b"": "blank_line",
+    b"   ": "blank_line",
+    b"{": "malformed_json",
+    b"[]": "not_an_object",
+    b"null": "not_an_object",
+    b'"x"': "not_an_object",
+    b"{}": "missing_required",
+    b'{"a": 1e400}': "malformed_json",
+    b'{"a": -0}': "missing_required",
+    b'{"a": 1, "a": 2}': "malformed_json",
+    b'{"run_id": "r", "run_id": "s", "ts": "2026-04-01T00:00:00Z"}': "malformed_json",
+    b'{"a": "\\ud800"}': "malformed_json",
+    b"\xff\xfe{}": "invalid_utf8",
+    b'{"a": ' + b"[" * 2000 + b"]" * 2000 + b"}": "malformed_json",
+    b'{"a": "' + b"x" * 70000 + b'"}': "missing_required",
+    b"\x00\x00": "malformed_json",
+    b'{"ts": {"nested": true}, "run_id": 5}': "wrong_type",
+    b'{"a": NaN}': "malformed_json",
+    b'{"a": 1}\r': "missing_required",
+    b'{"run_id": "r1", "ts": "2026-04-01T00:00:00Z", "status": "maybe"}': "invalid_value",
+    b'{"run_id": "r1", "ts": "yesterday", "status": "success"}': "wrong_type",
+    b'{"run_id": "r1", "ts": "2026-04-01T00:00:00Z", "status": "success", "score": 7}': "invalid_value",
+    b'{"run_id": "\\u001b[2J", "ts": "2026-04-01T00:00:00Z", "status": "success"}': "evidence",
+}
+
 raw_lines = st.one_of(
     st.tuples(records, st.integers(0, 2)).map(lambda r: encode(*r)),
-    st.sampled_from([
-        b"", b"   ", b"{", b"[]", b"null", b'"x"', b"{}", b'{"a": 1e400}', b'{"a": -0}', b'{"a": 1, "a": 2}',
-        b'{"run_id": "r", "run_id": "s", "ts": "2026-04-01T00:00:00Z"}', b'{"a": "\\ud800"}', b"\xff\xfe{}",
-        b'{"a": ' + b"[" * 2000 + b"]" * 2000 + b"}", b'{"a": "' + b"x" * 70000 + b'"}', b"\x00\x00",
-        b'{"ts": {"nested": true}, "run_id": 5}', b'{"a": NaN}', b'{"a": 1}\r',
-    ]),
+    st.sampled_from(sorted(HOSTILE_LINES)),
 )
 
 
@@ -87,3 +110,23 @@ def test_hostile_lines_never_crash_and_are_all_accounted_for(tmp_path_factory, f
             recorded = hashes.get((f"data/_kb/{stream}.jsonl", offset))
             if recorded is not None:
                 assert recorded == reference_hash(line), (stream, offset, line[:80])
+
+
+@pytest.fixture(scope="module")
+def hostile_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("hostile")
+    kb = home / "data" / "_kb"
+    kb.mkdir(parents=True)
+    (kb / "task_outcomes.jsonl").write_bytes(b"\n".join(HOSTILE_LINES) + b"\n")
+    result = run_cli("build-evidence", home=home)
+    assert result.code == 0 and "Traceback" not in result.stderr, result.stderr
+    return home
+
+
+@pytest.mark.parametrize(("offset", "line"), list(enumerate(HOSTILE_LINES)), ids=lambda v: repr(v)[:40])
+def test_each_hostile_line_is_accounted_for_with_its_reason(hostile_home, offset, line):
+    outcome = query(hostile_home, f"""
+        select 'evidence' from evidence where source_file = 'data/_kb/task_outcomes.jsonl' and line_offset = {offset}
+        union all
+        select reason from skipped_lines where source_file = 'data/_kb/task_outcomes.jsonl' and line_offset = {offset}""")
+    assert outcome == [(HOSTILE_LINES[line],)]

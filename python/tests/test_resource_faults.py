@@ -2,9 +2,9 @@
 truncated while the run reads it. Each is one clear line naming the path, a non-zero exit, a
 failed-stage receipt where the home can still be written, and the previous outputs untouched.
 
-The kernel grants root every permission, so where a test needs a permission to be refused it
-runs distill in a user namespace (`unshare --user`: root outside, an unprivileged user inside)
-or, for the read-only home, a private read-only bind mount (`unshare --mount`)."""
+The kernel grants root every permission, so where a test needs a permission to be refused and
+the tests run as root, distill runs as the unprivileged user nobody (`setpriv`, else a user
+namespace with `unshare --user`); the tests never skip for want of a way to drop root."""
 
 import json
 import os
@@ -12,6 +12,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,30 @@ def built(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def home(built, tmp_path) -> Path:
-    """A fresh copy of a built home (links kept as links), world-writable for namespaced users."""
-    copy = tmp_path / "home"
+def home(built) -> Path:
+    """A fresh copy of a built home (links kept as links), world-writable and in a folder every
+    user can reach, so that an unprivileged user can run distill on it."""
+    scratch = Path(tempfile.mkdtemp(prefix="distill-faults-"))
+    scratch.chmod(0o755)
+    copy = scratch / "home"
     shutil.copytree(built, copy, symlinks=True)
     for path in [copy, *copy.rglob("*")]:
         if not path.is_symlink():
             path.chmod(0o777 if path.is_dir() else 0o666)
-    return copy
+    yield copy
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def unprivileged() -> list[str]:
+    """The argv prefix that runs a command as an unprivileged user: nothing when the tests do not
+    run as root; else setpriv to nobody, or a user namespace. It fails rather than skips."""
+    if not ROOT:
+        return []
+    probe = [sys.executable, "-c", "import distill"]
+    for wrap in (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], ["unshare", "--user"]):
+        if shutil.which(wrap[0]) and subprocess.run([*wrap, *probe], capture_output=True).returncode == 0:
+            return wrap
+    pytest.fail("the tests run as root and neither setpriv nor `unshare --user` can drop root here")
 
 
 def distill(home: Path, *args: str, wrap: list[str] = (), preexec=None, env=None) -> subprocess.CompletedProcess:
@@ -53,12 +70,6 @@ def assert_clean_failure(result: subprocess.CompletedProcess, names: str) -> Non
 def latest_receipts(home: Path) -> list[dict]:
     runs = sorted((home / "reports").iterdir(), key=lambda d: (d / "receipts.json").stat().st_mtime_ns)
     return json.loads((runs[-1] / "receipts.json").read_text())
-
-
-def needs_namespaces(kind: str) -> None:
-    probe = subprocess.run(["unshare", kind, "true"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip(f"`unshare {kind}` is not allowed here: {probe.stderr.decode().strip()}")
 
 
 def test_a_full_disk_fails_the_run_cleanly_and_leaves_the_outputs(home):
@@ -89,16 +100,15 @@ def test_running_out_of_memory_names_the_setting_to_raise(home):
 
 def test_a_read_only_home_is_one_line_naming_it(home):
     before = on_disk_hash(home)
-    if ROOT:
-        needs_namespaces("--mount")
-        script = 'mount --bind -o ro "$1" "$1" && shift && exec "$@"'
-        wrap = ["unshare", "--mount", "sh", "-c", script, "sh", str(home)]
-    else:
+    for path in [home, *home.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o555)
+    try:
+        result = distill(home, "run-all", "--force", wrap=unprivileged())
+    finally:
         for path in [home, *home.rglob("*")]:
             if path.is_dir() and not path.is_symlink():
-                path.chmod(0o555)
-        wrap = []
-    result = distill(home, "run-all", "--force", wrap=wrap)
+                path.chmod(0o777)
     assert_clean_failure(result, str(home))
     assert on_disk_hash(home) == before
 
@@ -107,11 +117,7 @@ def test_an_unreadable_source_file_is_one_line_naming_it(home):
     before = on_disk_hash(home)
     source = home / "data/_kb/answers.jsonl"
     source.chmod(0)
-    wrap = []
-    if ROOT:
-        needs_namespaces("--user")
-        wrap = ["unshare", "--user"]  # an unprivileged user: the file's mode holds
-    result = distill(home, "run-all", "--force", wrap=wrap)
+    result = distill(home, "run-all", "--force", wrap=unprivileged())  # the file's mode holds
     assert_clean_failure(result, "data/_kb/answers.jsonl: cannot read it (Permission denied)")
     assert on_disk_hash(home) == before
     [failed] = [r for r in latest_receipts(home) if r["status"] == "failed"]
