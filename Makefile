@@ -4,7 +4,7 @@ BIN     := $(VENV)/bin
 SAMPLE  := sample-home
 PYTHON  ?= python3
 
-.PHONY: run test pytest acceptance dbt-test lint fuzz schemas clean
+.PHONY: run test pytest acceptance dbt-test lint fuzz schemas clean browser
 
 $(BIN)/distill: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ run: $(BIN)/distill
 ## test: pytest (its test_acceptance.py runs the acceptance gate: the dbt build and the 22
 ## invariants on the fixture, through `distill acceptance`) and sqlfluff lint, side by side
 ## (`make acceptance` runs the gate alone, with its printout)
-test: $(BIN)/distill
+test: $(BIN)/distill browser
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest lint
+
+## browser: headless Chromium for the tests that render pages (Debian's package, ~30 s once)
+browser:
+	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) \
+		|| (echo "the browser tests need Chromium: install the Debian package chromium" >&2; exit 1)
 
 pytest: $(BIN)/distill
 	$(BIN)/pytest

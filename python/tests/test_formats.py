@@ -152,8 +152,9 @@ def test_receipts_html_prints_the_report_path(home):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed here (Debian package chromium)")
 def test_the_html_report_renders_headless_and_is_not_blank(home, tmp_path):
+    if CHROMIUM is None:
+        pytest.fail("Chromium is missing: `make test` installs it (`make browser`; Debian package chromium)")
     shot = tmp_path / "report.png"
     subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -30,7 +30,8 @@ def test_a_second_run_fails_fast_naming_the_holder(home):
     try:
         started = time.monotonic()
         result = run_cli("run-all", home=home, env={**os.environ, "DISTILL_LOCK_WAIT_S": "1"})
-        assert time.monotonic() - started < 30
+        waited = time.monotonic() - started
+        assert 1 <= waited < 15  # it waited its bound, then gave up (process start-up included)
         assert result.code == 1 and result.stderr.count("\n") == 1
         assert f"pid {holder.pid}" in result.stderr and "test holder" in result.stderr and "since" in result.stderr
     finally:

@@ -259,3 +259,18 @@ def test_a_changed_input_or_missing_output_does_the_work_again(twice, tmp_path, 
     assert (home / "exports/sft/instruction_response.jsonl").exists()
     latest = run_dirs(home)[-1]
     assert {r["status"] for r in json.loads((latest / "receipts.json").read_text())} == {"success"}
+
+
+def test_run_hash_covers_every_data_file_on_disk(twice):
+    """Computed here from a walk of the output folders, not from the product's list of outputs:
+    a data file the run wrote but did not hash would change this figure."""
+    summary = json.loads((run_dirs(twice)[-1] / "summary.json").read_text())
+    lines = []
+    for folder in ("exports", "data/evidence", "data/scored-runs"):
+        root = (twice / folder).resolve()
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.name != "README.md":  # the dataset card quotes the run_hash itself
+                relative = f"{folder}/{path.relative_to(root).as_posix()}"
+                lines.append(f"{relative}\t{hashlib.sha256(path.read_bytes()).hexdigest()}\n")
+    assert len(lines) > 6
+    assert hashlib.sha256("".join(sorted(lines)).encode()).hexdigest() == summary["run_hash"]
