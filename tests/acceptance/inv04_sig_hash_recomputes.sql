@@ -44,9 +44,9 @@ recomputed as (
         case
             when read_now.is_read_now is false then evidence.sig_hash
             when read_now.byte_offset is not null
-                then distill_sig_hash(
-                    try(decode(distill_source_line(read_now.source_file, read_now.byte_offset, read_now.line_bytes)))
-                )
+                then distill_sig_hash(try(decode(
+                        distill_source_line(read_now.source_file, read_now.byte_offset, read_now.line_bytes)
+                    )))
             else distill_sig_hash(trace_units.unit_text)
         end as recomputed_sig_hash
     from evidence

@@ -10,11 +10,12 @@ with exported_rows as (
     select
         filename as export_file,
         json as exported_row
-    from read_json_objects(
-        '{{ output_path() }}/exports/**/*.jsonl',
-        format = 'newline_delimited',
-        filename = true
-    )
+    from
+        read_json_objects(
+            '{{ output_path() }}/exports/**/*.jsonl',
+            format = 'newline_delimited',
+            filename = true
+        )
 ),
 
 matched as (
