@@ -1,61 +1,55 @@
 {% macro export_path(model) -%}
-    {#- Where each export is written, relative to the home (SPEC §2). -#}
+    {#- The folder of each export's day parts, relative to the home (docs/design.md, "Parts"). -#}
     {%- set paths = {
-        'export_rag': 'exports/rag/playbooks.jsonl',
-        'export_sft': 'exports/sft/instruction_response.jsonl',
-        'export_preference': 'exports/preference/chosen_rejected.jsonl',
-        'quarantine': 'exports/quarantine/quarantined.jsonl',
+        'export_rag': 'exports/rag',
+        'export_sft': 'exports/sft',
+        'export_preference': 'exports/preference',
+        'quarantine': 'exports/quarantine',
     } -%}
     {{- return(paths[model]) -}}
 {%- endmacro %}
 
 {% macro write_jsonl() -%}
-    {#- Post-hook: write the model to its export file as JSON Lines, one object a row, in the
-        order of its id (in_key_order). COPY of zero rows writes an empty file (unlike
-        dbt-duckdb's external materialization). -#}
-    {%- call on_one_thread() %}
-    copy ({{ in_key_order(this, 'id') }}) to '{{ output_path() }}/{{ export_path(this.name) }}' (format json)
-    {%- endcall %}
+    {#- Post-hook: write the export's day parts (write_day_parts), every column but the day. -#}
+    {{ write_day_parts(export_path(this.name), ['* exclude (day)'], 'id') }}
 {%- endmacro %}
 
-{% macro in_key_order(relation, key, columns=['*']) -%}
-    {#- The rows of a stored table sorted by `key`, a make_id id (<prefix>_<hex digits>), one
-        part after another: a sort held every row it sorted in memory (wide texts did not
-        spill), so each part sorts about var export_rows_per_part rows (100,000), those whose id
-        falls in one range of its first two hex digits, and UNION ALL keeps the parts in order.
-        The ranges cover every string, whatever the key holds; how many parts is decided when
-        the model runs, and the output is the same however many (test_formats.py proves it). -#}
-    {%- set rows_per_part = var('export_rows_per_part', 100000) | int -%}
-    {%- set parts, prefix = 1, '' -%}
-    {%- if execute -%}
-        {%- set found = run_query('select count(*), min(' ~ key ~ ') from ' ~ relation).rows[0] -%}
-        {%- set parts = [[(found[0] + rows_per_part - 1) // rows_per_part, 1] | max, 256] | min -%}
-        {%- set prefix = (found[1] or '').split('_')[0] ~ '_' -%}
-    {%- endif -%}
-    select * from (
-    {%- for part in range(parts) %}
-        (
-            select {{ columns | join(', ') }} from {{ relation }}
-            {%- if not loop.first %}
-                where {{ key }} >= '{{ prefix }}{{ '%02x' | format(part * 256 // parts) }}'
-            {%- endif %}
-            {%- if not loop.last %}
-                {{ 'and' if not loop.first else 'where' }}
-                {{ key }} < '{{ prefix }}{{ '%02x' | format((part + 1) * 256 // parts) }}'
-            {%- elif not loop.first %}
-                or {{ key }} is null
-            {%- endif %}
-            order by {{ key }}
-        )
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+{% macro write_day_parts(folder, columns, key) -%}
+    {#- Write the model as JSON Lines, one file a day: <folder>/<YYYY-MM-DD>.jsonl, rows sorted
+        by `key` (a make_id id), for each day this run writes (days_to_write). A day with no
+        rows left is written empty (distill removes empty parts). One COPY per day, each on one
+        thread, so a part is one deterministic file and each sort holds one day's rows. COPY of
+        zero rows writes an empty file (unlike dbt-duckdb's external materialization). -#}
+    {%- set days = days_to_write(this, folder) -%}
+    set threads = 1;
+    {%- for day in days %}
+    copy (
+        select {{ columns | join(', ') }} from {{ this }}
+        where day = date '{{ day }}'
+        order by {{ key }}
+    ) to '{{ output_path() }}/{{ folder }}/{{ day }}.jsonl' (format json);
     {%- endfor %}
-    )
+    set threads = {{ target.threads }}
 {%- endmacro %}
 
-{% macro export_rows(model) -%}
-    {#- The export file as it lies on disk, typed: what the acceptance gate checks is what ships. -#}
+{% macro days_to_write(relation, folder) -%}
+    {#- The days whose parts this run writes: every day the model has rows for, and every day
+        with a part already in the folder (plain dbt writes into the home: a day that emptied
+        is written empty rather than left stale). -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select distinct strftime(day, '%Y-%m-%d') as day from " ~ relation
+        ~ " union select regexp_extract(file, '([0-9]{4}-[0-9]{2}-[0-9]{2})[.]jsonl$', 1) from glob('"
+        ~ output_path() ~ "/" ~ folder ~ "/*.jsonl') order by 1"
+    ) -%}
+    {{ return(found.columns[0].values() | select | list) }}
+{%- endmacro %}
+
+{% macro export_rows(model, with_filename=false) -%}
+    {#- The export's day parts as they lie on disk, typed: what the acceptance gate checks is
+        what ships (an empty relation when there are no parts). -#}
     {%- set provenance = "STRUCT(run_ids VARCHAR[], evidence_ids VARCHAR[], source_lines VARCHAR[])" -%}
     {%- set columns = {
         'export_rag': {'id': 'VARCHAR', 'title': 'VARCHAR', 'text': 'VARCHAR', 'source_kind': 'VARCHAR',
@@ -68,25 +62,32 @@
         'quarantine': {'id': 'VARCHAR', 'stage': 'VARCHAR', 'reason': 'VARCHAR', 'detail': 'VARCHAR',
                        'provenance': provenance},
     }[model] -%}
+    {%- set pattern = output_path() ~ '/' ~ export_path(model) ~ '/*.jsonl' -%}
+    {%- set found = execute and run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] > 0 -%}
+    {%- if found %}
     read_json(
-        '{{ output_path() }}/{{ export_path(model) }}',
+        '{{ pattern }}',
         format = 'newline_delimited',
+        {%- if with_filename %}
+        filename = true,
+        {%- endif %}
         columns = {
             {%- for name, type in columns.items() %}
             {{ name }}: '{{ type }}'{{ ',' if not loop.last }}
             {%- endfor %}
         }
     )
+    {%- else %}
+    (select {% for name, type in columns.items() %}null::{{ type }} as {{ name }}, {% endfor %}null::varchar as filename where false)
+    {%- endif %}
 {%- endmacro %}
 
-{% macro write_format(format_name, path, columns, key) -%}
-    {#- Post-hook: write a consumer format's file, with only the columns the format documents,
-        when the format was asked for (var formats), in the order of `key` (in_key_order).
-        distill removes a stale copy otherwise. -#}
+{% macro write_format(format_name, folder, columns, key) -%}
+    {#- Post-hook: write a consumer format's day parts, with only the columns the format
+        documents, when the format was asked for (var formats), sorted by `key`
+        (write_day_parts). distill removes a stale copy otherwise. -#}
     {%- if format_name in var('formats', []) -%}
-        {%- call on_one_thread() %}
-        copy ({{ in_key_order(this, key, columns) }}) to '{{ output_path() }}/{{ path }}' (format json)
-        {%- endcall %}
+        {{ write_day_parts(folder, columns, key) }}
     {%- else -%}
         select 1 as nothing_to_write
     {%- endif -%}

@@ -9,6 +9,7 @@ with copies as (
         stream,
         source_file,
         line_offset,
+        recorded_at,
         {{ is_duplicate_copy() }} as is_duplicate_copy
     from {{ ref('evidence') }}
 )
@@ -18,6 +19,7 @@ select
     run_id,
     stream,
     source_file,
-    line_offset
+    line_offset,
+    recorded_at
 from copies
 where is_duplicate_copy

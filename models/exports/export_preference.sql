@@ -44,7 +44,9 @@ pairs as (
         chosen.candidate_id as chosen_run_id,
         rejected.candidate_id as rejected_run_id,
         chosen.provenance as chosen_provenance,
-        rejected.provenance as rejected_provenance
+        rejected.provenance as rejected_provenance,
+        -- a pair belongs to the later of its two runs' days
+        greatest(chosen.day, rejected.day) as day
     from chosen
     inner join rejected
         on chosen.prompt_fingerprint = rejected.prompt_fingerprint
@@ -74,7 +76,8 @@ final as (
             'run_ids': [chosen_run_id, rejected_run_id],
             'evidence_ids': list_concat(chosen_provenance['evidence_ids'], rejected_provenance['evidence_ids']),
             'source_lines': list_concat(chosen_provenance['source_lines'], rejected_provenance['source_lines'])
-        } as provenance
+        } as provenance,
+        day
     from capped
 )
 

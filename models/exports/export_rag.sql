@@ -21,7 +21,8 @@ final as (
         candidate_kind as source_kind,
         category,
         list_filter([candidate_kind, category], lambda tag: tag is not null) as tags,
-        provenance
+        provenance,
+        day
     from grounded
 )
 

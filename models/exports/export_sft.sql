@@ -25,7 +25,8 @@ final as (
         ] as messages,
         category as quality_score,
         model,
-        provenance
+        provenance,
+        day
     from admitted
 )
 

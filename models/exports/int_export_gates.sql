@@ -23,7 +23,8 @@ run_candidates as (
         scored_runs.model,
         [scored_runs.run_id] as run_ids,
         scored_runs.evidence_ids,
-        run_signals.source_lines
+        run_signals.source_lines,
+        scored_runs.run_day as day
     from scored_runs
     inner join run_signals
         on scored_runs.run_id = run_signals.run_id
@@ -57,7 +58,8 @@ playbook_candidates as (
         null as model,
         []::varchar[] as run_ids,
         [evidence_id] as evidence_ids,
-        [source_file || ':' || line_offset] as source_lines
+        [source_file || ':' || line_offset] as source_lines,
+        recorded_at::date as day
     from latest_playbooks
     where (signals ->> 'status') = 'approved'
 ),
@@ -146,6 +148,7 @@ final as (
         instruction,
         body,
         model,
+        day,
         coalesce(first_failure, case when is_duplicate then 'duplicate' end) as quarantine_reason,
         case
             when first_failure = 'orphan_reference'

@@ -10,13 +10,34 @@ duplicate_lines as (
     select * from {{ ref('int_duplicate_copies') }}
 ),
 
+evidence as (
+    select * from {{ ref('evidence') }}
+),
+
+skipped_lines as (
+    select * from {{ ref('skipped_lines') }}
+),
+
 bad_lines as (
     -- lines that are bad data (not blank, pending or of an unknown stream) are quarantined too
-    select * from {{ ref('skipped_lines') }}
+    select * from skipped_lines
     where reason in (
             'malformed_json', 'invalid_utf8', 'not_an_object', 'wrong_type', 'invalid_value',
             'missing_required', 'oversize'
         )
+),
+
+dated_bad_lines as (
+    -- a bad line has no trustworthy ts of its own: it takes the day of the last good line
+    -- before it in its file (logs are written in time order), else 1970-01-01
+    select
+        bad_lines.*,
+        coalesce(earlier.recorded_at::date, date '1970-01-01') as day
+    from bad_lines
+    asof left join evidence as earlier
+        on
+            bad_lines.source_file = earlier.source_file
+            and bad_lines.line_offset > earlier.line_offset
 ),
 
 held_candidates as (
@@ -25,7 +46,8 @@ held_candidates as (
         candidate_kind || ':' || candidate_id as subject,
         quarantine_reason as reason,
         quarantine_detail as detail,
-        provenance
+        provenance,
+        day
     from gates
 ),
 
@@ -41,7 +63,8 @@ held_lines as (
             'run_ids': []::varchar[],
             'evidence_ids': [evidence_id],
             'source_lines': [source_file || ':' || line_offset]
-        } as provenance
+        } as provenance,
+        recorded_at::date as day
     from duplicate_lines
 ),
 
@@ -68,8 +91,9 @@ held_bad_lines as (
             'run_ids': []::varchar[],
             'evidence_ids': []::varchar[],
             'source_lines': [source_file || ':' || line_offset]
-        } as provenance
-    from bad_lines
+        } as provenance,
+        day
+    from dated_bad_lines
 ),
 
 held as (
@@ -86,7 +110,8 @@ final as (
         stage,
         reason,
         detail,
-        provenance
+        provenance,
+        day
     from held
 )
 

@@ -9,6 +9,7 @@ with listed as (
         list({ 'evidence_id': evidence_id, 'source_line': source_file || ':' || line_offset }) over run_rows
             as run_lines,
         list(stream) over run_rows as run_streams,
+        min(recorded_at) over run_rows as first_recorded_at,
         row_number() over run_rows as row_in_run
     from {{ ref('int_run_evidence') }}
     window run_rows as (partition by run_id)
@@ -18,6 +19,8 @@ select
     run_id,
     list_transform(list_sort(run_lines), lambda line: line['evidence_id']) as evidence_ids,
     list_transform(list_sort(run_lines), lambda line: line['source_line']) as source_lines,
-    list_sort(list_distinct(run_streams)) as streams
+    list_sort(list_distinct(run_streams)) as streams,
+    -- the run's day: the UTC date of its earliest evidence (the day part its exports go to)
+    first_recorded_at::date as run_day
 from listed
 where row_in_run = 1

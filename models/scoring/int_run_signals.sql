@@ -38,6 +38,7 @@ final as (
         run_lists.evidence_ids,
         run_lists.source_lines,
         run_lists.streams,
+        run_lists.run_day,
         instructions.instruction,
         responses.response,
         -- a run is anchored by something that did work; feedback or reviews alone are orphans

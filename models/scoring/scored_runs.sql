@@ -135,6 +135,7 @@ final as (
         decided.evidence_ids,
         decided.model,
         decided.recorded_at,
+        decided.run_day,
         '{{ var("rule_version") }}' as rule_version
     from decided
 )

@@ -1,5 +1,5 @@
 """The dataset card (exports/README.md) in the Hugging Face shape: a YAML header with one config
-per export file, then what the corpus is, its counts, where it came from and how to trace it.
+per export (its day parts), then what the corpus is, its counts, where it came from and how to trace it.
 
 Everything in it comes from the run's summary and the warehouse, so it is as deterministic as
 the run (same input and --recorded-at, same card)."""
@@ -8,13 +8,14 @@ from distill.home import Home
 from distill.schemas import RunSummary
 from distill.warehouse import connect
 
+# One config per export: its day parts, as a glob (datasets sorts the paths: day order).
 CONFIGS = (
-    ("sft", "sft/instruction_response.jsonl", "instruction/response pairs with chat `messages` (TRL SFTTrainer)"),
-    ("preference", "preference/chosen_rejected.jsonl", "string prompt/chosen/rejected (TRL DPOTrainer)"),
-    ("rag", "rag/playbooks.jsonl", "grounded texts for retrieval"),
-    ("openai_sft", "openai/sft.jsonl", "OpenAI supervised fine-tuning chat format"),
-    ("openai_dpo", "openai/dpo.jsonl", "OpenAI preference fine-tuning format"),
-    ("trl_preference_conversational", "trl/chosen_rejected_conversational.jsonl", "TRL conversational preference"),
+    ("sft", "sft/*.jsonl", "instruction/response pairs with chat `messages` (TRL SFTTrainer)"),
+    ("preference", "preference/*.jsonl", "string prompt/chosen/rejected (TRL DPOTrainer)"),
+    ("rag", "rag/*.jsonl", "grounded texts for retrieval"),
+    ("openai_sft", "openai/sft/*.jsonl", "OpenAI supervised fine-tuning chat format"),
+    ("openai_dpo", "openai/dpo/*.jsonl", "OpenAI preference fine-tuning format"),
+    ("trl_preference_conversational", "trl/chosen_rejected_conversational/*.jsonl", "TRL conversational preference"),
 )
 
 
@@ -25,7 +26,7 @@ def render(home: Home, summary: RunSummary) -> str:
         ).fetchall()
         first, last = conn.execute("select min(recorded_at)::date, max(recorded_at)::date from evidence").fetchone()
         (rule_version,) = conn.execute("select coalesce(max(rule_version), '-') from scored_runs").fetchone()
-    present = [(name, path, what) for name, path, what in CONFIGS if (home.exports / path).exists()]
+    present = [(name, path, what) for name, path, what in CONFIGS if any(home.exports.glob(path))]
     counts = summary.counts
     lines = ["---", "pretty_name: distill training corpus", "task_categories:", "- text-generation", "configs:"]
     for name, path, _ in present:
@@ -42,7 +43,10 @@ def render(home: Home, summary: RunSummary) -> str:
         "",
         "## Files",
         "",
-        "| config | file | rows | what |",
+        "One JSON Lines part per day (the day of the row's run); `manifest.json` lists every part",
+        "with its rows, bytes and sha256.",
+        "",
+        "| config | files | rows | what |",
         "|---|---|---|---|",
     ]
     rows_by_config = {"sft": counts.get("sft", 0), "preference": counts.get("preference", 0), "rag": counts.get("rag", 0),
@@ -77,7 +81,7 @@ def render(home: Home, summary: RunSummary) -> str:
         "",
         "## Quarantine",
         "",
-        f"{counts.get('quarantined', 0):,} rows were held back (`quarantine/quarantined.jsonl`):",
+        f"{counts.get('quarantined', 0):,} rows were held back (`quarantine/*.jsonl`):",
         "",
         "| reason | rows |",
         "|---|---|",

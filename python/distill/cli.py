@@ -70,7 +70,7 @@ def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
         table = Table("export", "rows", f"file (under {home.root})", box=None, pad_edge=False)
         for model in built:
             rows = counts.exports.get(model, sum(counts.quarantined.values()))
-            table.add_row(model, f"{rows:,}", home.EXPORT_FILES[model])
+            table.add_row(model, f"{rows:,}", f"{home.EXPORT_DIRS[model]}/<day>.jsonl")
         out.print(table)
     if "quarantine" in built and counts.quarantined:
         reasons = ", ".join(f"{r} {n:,}" for r, n in counts.quarantined.items())
@@ -199,19 +199,19 @@ def score(ctx: typer.Context) -> None:
 
 @app.command("export-rag")
 def export_rag(ctx: typer.Context) -> None:
-    """Write exports/rag/playbooks.jsonl: approved playbooks and accepted or partial runs."""
+    """Write exports/rag/<day>.jsonl: approved playbooks and accepted or partial runs."""
     _run_stage(ctx, "export-rag")
 
 
 @app.command("export-sft")
 def export_sft(ctx: typer.Context, include_partial: IncludePartial = False) -> None:
-    """Write exports/sft/instruction_response.jsonl: accepted runs only, each once."""
+    """Write exports/sft/<day>.jsonl: accepted runs only, each once."""
     _run_stage(ctx, "export-sft", include_partial)
 
 
 @app.command("export-preference")
 def export_preference(ctx: typer.Context) -> None:
-    """Write exports/preference/chosen_rejected.jsonl: accepted-over-rejected pairs per prompt."""
+    """Write exports/preference/<day>.jsonl: accepted-over-rejected pairs per prompt."""
     _run_stage(ctx, "export-preference")
 
 
@@ -468,6 +468,36 @@ def bench_command(
         table.add_row(measure, value)
     out.print(table)
     out.print(f"medians of {runs} runs; written to {bench.write(home, result)}", markup=False)
+
+
+class PackExport(str, Enum):
+    rag = "rag"
+    sft = "sft"
+    preference = "preference"
+    quarantine = "quarantine"
+
+
+class PackFormat(str, Enum):
+    trl = "trl"
+    openai = "openai"
+
+
+@app.command("pack")
+def pack_command(
+    ctx: typer.Context,
+    export: Annotated[PackExport, typer.Argument(help="The export to pack: rag, sft, preference or quarantine.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[
+        Optional[PackFormat],
+        typer.Option("--format", help="trl (conversational preference) or openai (chat fine-tuning files)."),
+    ] = None,
+) -> None:
+    """Write an export's day parts as one JSON Lines file, in day order, each part checked
+    against exports/manifest.json (the same bytes for the same input)."""
+    from distill import manifest
+
+    parts, rows = manifest.pack(ctx.obj, export.value, fmt.value if fmt else None, out_file)
+    out.print(f"packed {parts} part(s), {rows:,} rows into {printable(out_file.resolve())}", markup=False)
 
 
 @app.command("generate")

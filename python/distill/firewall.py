@@ -45,11 +45,21 @@ def _problem(model: str, row: BaseModel, include_partial: bool) -> str | None:
     return None
 
 
-def validate_export(home: Home, model: str, include_partial: bool = False, move_aside: bool = True) -> int:
-    """Validate one written export; return its row count or raise (after moving it aside)."""
-    path = home.export_file(model)
-    if not path.exists():
-        raise DistillError(f"{home.relative(path)} was not written: rerun `distill run-all`")
+def validate_export(home: Home, model: str, include_partial: bool = False, move_aside: bool = True,
+                    parts: list[Path] | None = None) -> int:
+    """Validate an export's day parts (all of them, or `parts`); return the rows read or raise,
+    after moving the part with a forbidden row aside."""
+    folder = home.export_dir(model)
+    if not folder.is_dir():
+        raise DistillError(f"{home.relative(folder)} was not written: rerun `distill run-all`")
+    return sum(
+        validate_part(home, path, model, include_partial, move_aside)
+        for path in (home.export_parts(model) if parts is None else parts)
+    )
+
+
+def validate_part(home: Home, path: Path, model: str, include_partial: bool = False, move_aside: bool = True) -> int:
+    """Validate one day part against its record type; return its rows or raise (after moving it aside)."""
     record_type = EXPORT_TYPES[model]
     rows = 0
     with path.open("rb") as handle:

@@ -85,32 +85,40 @@ class Home:
     def exports(self) -> Path:
         return self.output_root / "exports"
 
-    # The export files of SPEC §2, by model name.
-    EXPORT_FILES = {
-        "export_rag": "exports/rag/playbooks.jsonl",
-        "export_sft": "exports/sft/instruction_response.jsonl",
-        "export_preference": "exports/preference/chosen_rejected.jsonl",
-        "quarantine": "exports/quarantine/quarantined.jsonl",
+    # The exports, by model name: each a folder of day parts, <folder>/<YYYY-MM-DD>.jsonl.
+    EXPORT_DIRS = {
+        "export_rag": "exports/rag",
+        "export_sft": "exports/sft",
+        "export_preference": "exports/preference",
+        "quarantine": "exports/quarantine",
     }
 
-    # Consumer formats (`--format`): the dbt model of each, over the same rows, and its file.
-    FORMAT_FILES = {
-        "openai": {"export_openai_sft": "exports/openai/sft.jsonl", "export_openai_dpo": "exports/openai/dpo.jsonl"},
-        "trl-conversational": {"export_trl_preference": "exports/trl/chosen_rejected_conversational.jsonl"},
+    # Consumer formats (`--format`): the dbt model of each, over the same rows, and its folder.
+    FORMAT_DIRS = {
+        "openai": {"export_openai_sft": "exports/openai/sft", "export_openai_dpo": "exports/openai/dpo"},
+        "trl-conversational": {"export_trl_preference": "exports/trl/chosen_rejected_conversational"},
     }
 
-    def export_file(self, model: str) -> Path:
-        return self.output_root / self.EXPORT_FILES[model]
+    def export_dir(self, model: str) -> Path:
+        return self.output_root / self.EXPORT_DIRS[model]
+
+    def export_parts(self, model: str) -> list[Path]:
+        """An export's day parts, in day order."""
+        return sorted(self.export_dir(model).glob("*.jsonl"))
+
+    def part_folders(self) -> list[Path]:
+        """Every folder of JSON Lines day parts: the exports and the consumer formats."""
+        formats = [f for folders in self.FORMAT_DIRS.values() for f in folders.values()]
+        return [self.output_root / f for f in (*self.EXPORT_DIRS.values(), *formats)]
 
     def output_file(self, relative: str) -> Path:
         return self.output_root / relative
 
     def make_output_dirs(self) -> None:
         (self.root / "data").mkdir(parents=True, exist_ok=True)
-        format_files = [f for files in self.FORMAT_FILES.values() for f in files.values()]
-        for relative in ("data", *self.EXPORT_FILES.values(), *format_files):
-            path = self.output_root / relative
-            (path.parent if path.suffix else path).mkdir(parents=True, exist_ok=True)
+        (self.output_root / "data").mkdir(parents=True, exist_ok=True)
+        for folder in self.part_folders():
+            folder.mkdir(parents=True, exist_ok=True)
 
     def relative(self, path: Path) -> str:
         """The path as the home names it: a staged output by the place it will take."""

@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import card, dbt, firewall, incremental, outputs, receipts
+from distill import card, dbt, firewall, incremental, manifest, outputs, receipts
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
@@ -136,6 +136,7 @@ def build(
         _remember_read(home, plan)
         if stage in ("run-all", "export-all"):
             _remove_stale_formats(staged, set(formats or []))
+        _remove_empty_parts(staged)
         for model in STAGE_EXPORTS.get(stage, []):
             try:
                 firewall.validate_export(staged, model, include_partial)
@@ -150,6 +151,9 @@ def build(
                 failures["quarantine"] = str(exc)
                 breaches += 1
                 raise
+        parts, seen = manifest.describe(staged)
+        manifest.write(staged, parts)
+        manifest.remember(home, seen)
     except DistillError as exc:
         error = exc
         incremental.forget(home)  # the tables may be half-built: the next run reads everything
@@ -217,16 +221,26 @@ def _unchanged(home: Home, fingerprint: str) -> RunSummary | None:
         return None
     if (home.root / outputs.IN_PROGRESS).exists():
         return None  # a run stopped half-way: the warehouse may hold a mix
-    on_disk = [o for paths in receipts.stage_files(home).values() for o in receipts.output_files(home, paths)]
-    return previous if receipts.run_hash(on_disk) == previous.run_hash else None
+    # the parts as measured before, where each is still the same file (size, mtime, inode)
+    parts, _ = manifest.describe(home)
+    return previous if manifest.run_hash(parts) == previous.run_hash else None
 
 
 def _remove_stale_formats(home: Home, wanted: set[str]) -> None:
     """A format not asked for this run must not linger from an older corpus."""
-    for name, files in home.FORMAT_FILES.items():
+    for name, folders in home.FORMAT_DIRS.items():
         if name not in wanted:
-            for relative in files.values():
-                home.output_file(relative).unlink(missing_ok=True)
+            for relative in folders.values():
+                for part in home.output_file(relative).glob("*.jsonl"):
+                    part.unlink()
+
+
+def _remove_empty_parts(home: Home) -> None:
+    """A day whose rows all left is written empty; a full build writes no part for it."""
+    for folder in home.part_folders():
+        for part in folder.glob("*.jsonl"):
+            if part.stat().st_size == 0:
+                part.unlink()
 
 
 def _report(
@@ -248,10 +262,13 @@ def _report(
         run_counts = counts(home)
     # a run with nothing to do ran no dbt node: every stage is skipped, the outputs still stand
     nodes = [] if unchanged_since else receipts.node_runs(dbt.target_dir(home) / "target")
+    # the parts as the run measured them (a part not measured again is the same file)
+    known = {p.path: p.sha256 for p in manifest.describe(home)[0]} if run_counts else None
     stage_receipts = receipts.build_receipts(
         home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES),
         run_error=str(error) if error else None,
         read=read if not unchanged_since else "nothing changed: nothing read",
+        known=known,
     )
     if unchanged_since:
         run_hash = unchanged_since.run_hash

@@ -57,25 +57,33 @@ def file_sha256(path: Path) -> str:
 
 
 def stage_files(home: Home) -> dict[str, list[Path]]:
-    """The data outputs of each stage, as they lie on disk now."""
+    """The data parts of each stage, as they lie on disk now."""
     files = {
         "materialize": sorted(home.evidence_dir.glob("*/*.parquet")),
         "score": sorted(home.scored_dir.glob("*/*.parquet")),
-        **{stage: [home.export_file(model)] for model, stage in MODEL_STAGES.items() if model in home.EXPORT_FILES},
+        **{stage: home.export_parts(model) for model, stage in MODEL_STAGES.items() if model in home.EXPORT_DIRS},
     }
     # a consumer format belongs to the stage of the model that writes it
-    for formats in home.FORMAT_FILES.values():
+    for formats in home.FORMAT_DIRS.values():
         for model, relative in formats.items():
-            files[MODEL_STAGES[model]].append(home.output_file(relative))
+            files[MODEL_STAGES[model]] += sorted(home.output_file(relative).glob("*.jsonl"))
     return files
 
 
-def output_files(home: Home, paths: list[Path]) -> list[OutputFile]:
-    return [OutputFile(path=home.relative(p), sha256=file_sha256(p)) for p in paths if p.exists()]
+def output_files(home: Home, paths: list[Path], known: dict[str, str] | None = None) -> list[OutputFile]:
+    """Each part with its sha256 (from `known`, path -> sha256, where the run measured it)."""
+    known = known or {}
+    out = []
+    for path in paths:
+        relative = home.relative(path)
+        sha = known.get(relative) or (file_sha256(path) if path.exists() else None)
+        if sha is not None:
+            out.append(OutputFile(path=relative, sha256=sha))
+    return out
 
 
 def run_hash(outputs: list[OutputFile]) -> str:
-    """sha256 over the sorted (path, sha256) pairs of every data output."""
+    """sha256 over the sorted (path, sha256) pairs of every data part (= manifest.run_hash)."""
     digest = hashlib.sha256()
     for out in sorted(outputs, key=lambda o: o.path):
         digest.update(f"{out.path}\t{out.sha256}\n".encode())
@@ -228,6 +236,7 @@ def build_receipts(
     selected: set[str],
     run_error: str | None = None,
     read: str | None = None,
+    known: dict[str, str] | None = None,
 ) -> list[StageReceipt]:
     """One receipt per stage. `failures` names stages that failed outside dbt (the firewall);
     a run that failed with no node to blame (dbt itself, the disk) fails its first unfinished stage."""
@@ -263,7 +272,7 @@ def build_receipts(
                 rows_out=c.rows_out if c else 0,
                 rows_skipped=c.rows_skipped if c else 0,
                 rows_pending=c.rows_pending if c else 0,
-                outputs=output_files(home, files[stage]) if status == "success" else [],
+                outputs=output_files(home, files[stage], known) if status == "success" else [],
                 error=error,
                 read=read if stage == "materialize" else None,
                 secret_hits=c.secret_hits if c else None,

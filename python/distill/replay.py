@@ -50,10 +50,14 @@ def _load_fts(conn: duckdb.DuckDBPyConnection) -> None:
 
 def open_index(home: Home) -> duckdb.DuckDBPyConnection:
     """The BM25 index over the RAG export, rebuilt whenever the export file changes."""
-    rag = home.export_file("export_rag")
-    if not rag.exists():
+    rag = home.export_dir("export_rag")
+    if not rag.is_dir():
         raise DistillError(f"{home.relative(rag)} does not exist: run `distill --home {home.root} run-all` first")
-    digest = hashlib.sha256(rag.read_bytes()).hexdigest()
+    parts = home.export_parts("export_rag")
+    digest = hashlib.sha256()
+    for part in parts:  # the index follows the parts: their names and bytes
+        digest.update(part.name.encode() + b"\0" + part.read_bytes())
+    digest = digest.hexdigest()
     path = home.root / "data" / "retrieval.duckdb"
     try:
         conn = duckdb.connect(str(path))
@@ -63,14 +67,16 @@ def open_index(home: Home) -> duckdb.DuckDBPyConnection:
     conn.execute("create table if not exists index_meta (rag_sha256 varchar)")
     current = conn.execute("select rag_sha256 from index_meta").fetchone()
     if current is None or current[0] != digest:
-        conn.execute(
-            """
-            create or replace table rag as
-            select id, coalesce(title, '') as title, text
-            from read_json(?, format = 'newline_delimited', columns = {id: 'VARCHAR', title: 'VARCHAR', text: 'VARCHAR'})
-            """,
-            [str(rag)],
-        )
+        conn.execute("create or replace table rag (id varchar, title varchar, text varchar)")
+        if parts:
+            conn.execute(
+                """
+                insert into rag
+                select id, coalesce(title, '') as title, text
+                from read_json(?, format = 'newline_delimited', columns = {id: 'VARCHAR', title: 'VARCHAR', text: 'VARCHAR'})
+                """,
+                [[str(p) for p in parts]],
+            )
         if conn.execute("select count(*) from rag").fetchone()[0]:
             conn.execute("pragma create_fts_index('rag', 'id', 'title', 'text', overwrite = 1)")
         conn.execute("delete from index_meta")

@@ -1,8 +1,10 @@
 """The provenance chain of any id (export row, scored run, evidence) down to the raw source
 line, checking every link on the way (SPEC §4)."""
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -127,17 +129,28 @@ def _run(conn, home: Home, chain: Chain, run_id: str, depth: int) -> None:
         _evidence(conn, home, chain, evidence_id, depth + 1)
 
 
+def _in_part(path: Path, id: str) -> bool:
+    """Whether the day part holds the row (each line of a part starts with its id)."""
+    start = ('{"id":' + json.dumps(id) + ",").encode()
+    try:
+        with path.open("rb") as handle:
+            return any(line.startswith(start) for line in handle)
+    except OSError:
+        return False
+
+
 def trace(home: Home, id: str) -> Chain:
     chain = Chain(id)
     with connect(home) as conn:
         table = next((t for prefix, t in EXPORT_TABLES.items() if id.startswith(prefix)), None)
         if table is not None:
-            row = conn.execute(f"select provenance from {table} where id = ?", [id]).fetchone()
+            row = conn.execute(f"select provenance, strftime(day, '%Y-%m-%d') from {table} where id = ?", [id]).fetchone()
             if row is None:
                 raise DistillError(f"no row of {table} has id {id!r}")
-            provenance = row[0]
-            file = home.EXPORT_FILES[table]
-            chain.links.append(Link(0, f"{table} {id}", f"in {file}", True))
+            provenance, day = row
+            part = f"{home.EXPORT_DIRS[table]}/{day}.jsonl"
+            shipped = _in_part(home.root / part, id)
+            chain.links.append(Link(0, f"{table} {id}", f"in {part}" if shipped else f"not in {part}", shipped))
             if provenance["run_ids"]:
                 for run_id in provenance["run_ids"]:
                     _run(conn, home, chain, run_id, 1)

@@ -80,3 +80,21 @@ def patched_project(tmp_path, monkeypatch):
         return root
 
     return patch
+
+
+def parts(home: Path, folder: str) -> list[Path]:
+    """An export's day parts (folder relative to the home, e.g. exports/sft), in day order."""
+    return sorted((home / folder).glob("*.jsonl"))
+
+
+def first_part(home: Path, folder: str) -> Path:
+    found = parts(home, folder)
+    assert found, f"{folder} has no parts"
+    return found[0]
+
+
+def part_rows(home: Path, folder: str) -> list[dict]:
+    """Every row of an export, its parts read in day order."""
+    import json
+
+    return [json.loads(line) for part in parts(home, folder) for line in part.read_text().splitlines()]

@@ -10,14 +10,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import run_cli
+from conftest import first_part, run_cli
 from distill import acceptance, dbt, receipts
 from distill.home import Home
 
-SFT = "exports/sft/instruction_response.jsonl"
-RAG = "exports/rag/playbooks.jsonl"
-PREFERENCE = "exports/preference/chosen_rejected.jsonl"
-QUARANTINE = "exports/quarantine/quarantined.jsonl"
+# The exports' folders of day parts: a break edits the first part of one.
+SFT = "exports/sft"
+RAG = "exports/rag"
+PREFERENCE = "exports/preference"
+QUARANTINE = "exports/quarantine"
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +41,12 @@ def sql(home: Home, statement: str) -> None:
         conn.execute(statement)
 
 
-def rows(home: Home, path: str) -> list[dict]:
-    return [json.loads(line) for line in (home.root / path).read_text().splitlines()]
+def rows(home: Home, folder: str) -> list[dict]:
+    return [json.loads(line) for line in first_part(home.root, folder).read_text().splitlines()]
 
 
-def write_rows(home: Home, path: str, new_rows: list[dict]) -> None:
-    (home.root / path).write_text("".join(json.dumps(r) + "\n" for r in new_rows))
+def write_rows(home: Home, folder: str, new_rows: list[dict]) -> None:
+    first_part(home.root, folder).write_text("".join(json.dumps(r) + "\n" for r in new_rows))
 
 
 def edit_first(path: str, change: Callable[[dict], None]) -> Callable[[Home], None]:

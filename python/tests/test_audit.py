@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import generated_home, run_cli
+from conftest import first_part, generated_home, parts, run_cli
 from distill import audit
 from distill.home import PROJECT_DIR, Home
 
-SFT = "exports/sft/instruction_response.jsonl"
-RAG = "exports/rag/playbooks.jsonl"
-PREFERENCE = "exports/preference/chosen_rejected.jsonl"
+SFT = "exports/sft"
+RAG = "exports/rag"
+PREFERENCE = "exports/preference"
 FAST = ["--skip", "acceptance passes"]  # the gate has its own tests; tamper tests need not rerun it
 
 
@@ -61,7 +61,9 @@ def test_baselines_are_append_only_and_drift_is_measured_against_the_last(home):
     assert check_status(result.stdout, "drift against the last baseline") == "info"
 
 
-def append_row(path: Path, change) -> None:
+def append_row(folder: Path, change) -> None:
+    """Append a row, made from the first, to the first day part of an export."""
+    path = first_part(folder.parent.parent, f"exports/{folder.name}")
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     rows.append(change(dict(rows[0])))
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -95,7 +97,7 @@ def tamper_deleted_source_line(home: Path) -> None:
 
 
 def tamper_edited_export(home: Path) -> None:
-    path = home / "exports/quarantine/quarantined.jsonl"
+    path = first_part(home, "exports/quarantine")
     path.write_text(path.read_text().replace("duplicate", "duplicate", 1) + "")
     rows = path.read_text().splitlines()
     row = json.loads(rows[0])
@@ -113,7 +115,8 @@ def tamper_invalid_record(home: Path) -> None:
 
 
 def tamper_empty_rag(home: Path) -> None:
-    (home / RAG).write_text("")
+    for part in parts(home, RAG):
+        part.write_text("")
 
 
 TAMPERS = {

@@ -19,8 +19,8 @@ from distill.home import Home
 KILL_POINTS = [
     ("materialize", "data/generations/next/data/evidence/day=*/*.parquet"),
     ("score", "data/generations/next/data/scored-runs/day=*/*.parquet"),
-    ("export-sft", "data/generations/next/exports/sft/instruction_response.jsonl"),
-    ("quarantine", "data/generations/next/exports/quarantine/quarantined.jsonl"),
+    ("export-sft", "data/generations/next/exports/sft/*.jsonl"),
+    ("quarantine", "data/generations/next/exports/quarantine/*.jsonl"),
     ("reports", "reports/.*.partial"),
 ]
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import generated_home, query, run_cli
+from conftest import first_part, generated_home, part_rows, parts, query, run_cli
 from distill import cli, dbt
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home
 
-SFT = "exports/sft/instruction_response.jsonl"
+SFT = "exports/sft"
+EXPORTS = ("exports/rag", SFT, "exports/preference", "exports/quarantine")
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_layer_2_sft_never_drops_forced_categories_when_the_admission_admits_eve
     patched_project(ADMIT_ALL)
     force_everything_rejected(home)
     dbt.invoke(Home(home), ["build", "--select", "int_export_gates", "export_sft"])
-    assert (home / SFT).read_text() == ""
+    assert parts(home, SFT) == [] or {p.read_text() for p in parts(home, SFT)} == {""}
 
 
 def test_layer_1_the_table_refuses_what_passes_the_model_when_sft_never_is_gone(home, patched_project):
@@ -85,21 +86,21 @@ def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_nothing_reaches_e
 
     def invoke_then_smuggle(staged, *args, **kwargs):
         nodes = real_invoke(staged, *args, **kwargs)
-        sft = staged.export_file("export_sft")  # the run's new generation, not yet in place
+        sft = staged.export_parts("export_sft")[0]  # the run's new generation, not yet in place
         row = json.loads(sft.read_text().splitlines()[0])
         row.update(id="sft_smuggled", quality_score="rejected")
         with sft.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
         return nodes
 
-    before = (home / SFT).read_bytes()
+    before = {p.name: p.read_bytes() for p in parts(home, SFT)}
     monkeypatch.setattr(dbt, "invoke", invoke_then_smuggle)
     code, out, err = run_main(monkeypatch, capsys, "--home", str(home), "export-sft")
     assert code == 1
     assert "firewall" in err and "quality_score" in err and "moved aside" in err and "previous outputs stand" in err
     assert err.strip().count("\n") == 0
-    assert before == (home / SFT).read_bytes()  # the file in place is the previous run's, untouched
-    aside = home / "data/generations/failed/exports/sft/instruction_response.firewall-breach.jsonl"
+    assert before == {p.name: p.read_bytes() for p in parts(home, SFT)}  # the parts in place: the previous run's
+    [aside] = (home / "data/generations/failed/exports/sft").glob("*.firewall-breach.jsonl")
     assert "sft_smuggled" in aside.read_text() and str(aside.relative_to(home)) in err
 
 
@@ -107,7 +108,7 @@ def test_layer_3_strict_mode_refuses_a_partial_row_that_include_partial_would_ad
     from distill import firewall
     from distill.errors import DistillError
 
-    sft = home / SFT
+    sft = first_part(home, SFT)
     row = json.loads(sft.read_text().splitlines()[0]) | {"id": "sft_partial", "quality_score": "partially_accepted"}
     sft.write_text(sft.read_text() + json.dumps(row) + "\n")
     assert firewall.validate_export(Home(home), "export_sft", include_partial=True) > 0
@@ -118,10 +119,9 @@ def test_layer_3_strict_mode_refuses_a_partial_row_that_include_partial_would_ad
 def test_include_partial_admits_partial_runs_and_nothing_worse(home):
     result = run_cli("export-sft", "--include-partial", home=home)
     assert result.code == 0, result.stderr
-    rows = [json.loads(line) for line in (home / SFT).read_text().splitlines()]
-    assert {r["quality_score"] for r in rows} == {"accepted", "partially_accepted"}
+    assert {r["quality_score"] for r in part_rows(home, SFT)} == {"accepted", "partially_accepted"}
     result = run_cli("export-sft", home=home)
-    assert {json.loads(line)["quality_score"] for line in (home / SFT).read_text().splitlines()} == {"accepted"}
+    assert {r["quality_score"] for r in part_rows(home, SFT)} == {"accepted"}
 
 
 def test_sft_has_no_duplicates_and_no_empty_texts(built):
@@ -131,11 +131,12 @@ def test_sft_has_no_duplicates_and_no_empty_texts(built):
                             from export_sft""") == [(0,)]
 
 
-def test_every_export_is_sorted_by_id(built):
-    for path in ("exports/rag/playbooks.jsonl", SFT, "exports/preference/chosen_rejected.jsonl",
-                 "exports/quarantine/quarantined.jsonl"):
-        ids = [json.loads(line)["id"] for line in (built / path).read_text().splitlines()]
-        assert ids and ids == sorted(ids), path
+def test_every_export_part_is_sorted_by_id(built):
+    for folder in EXPORTS:
+        assert parts(built, folder), folder
+        for part in parts(built, folder):
+            ids = [json.loads(line)["id"] for line in part.read_text().splitlines()]
+            assert ids and ids == sorted(ids), part
 
 
 def test_no_quarantined_run_or_line_reaches_an_export(built):
@@ -160,14 +161,14 @@ def test_no_quarantined_run_or_line_reaches_an_export(built):
         select count(*) from exported where held_id in (select held_id from held)""") == [(0,)]
 
 
-def test_an_empty_export_is_an_empty_file(tmp_path):
+def test_an_empty_export_has_no_parts(tmp_path):
     from conftest import write_streams
 
     write_streams(tmp_path, {"task_outcomes": [{"run_id": "r1", "ts": "2026-04-01T00:00:00Z", "status": "failure"}]})
     result = run_cli("run-all", home=tmp_path)
     assert result.code == 0, result.stderr
-    for path in (SFT, "exports/preference/chosen_rejected.jsonl", "exports/rag/playbooks.jsonl"):
-        assert (tmp_path / path).read_bytes() == b"", path
+    for folder in (SFT, "exports/preference", "exports/rag"):
+        assert (tmp_path / folder).is_dir() and parts(tmp_path, folder) == [], folder
 
 
 def test_project_dir_is_the_repository():
@@ -184,7 +185,7 @@ def test_invariant_4_reads_the_file_not_the_stored_copy(home):
 
 
 def test_invariant_10_fails_an_sft_row_that_leads_to_no_run(home):
-    sft = (home / SFT).resolve()
+    sft = first_part(home, SFT).resolve()
     rows = [json.loads(line) for line in sft.read_text().splitlines()]
     rows[0]["provenance"]["run_ids"] = []
     sft.write_text("".join(json.dumps(row) + "\n" for row in rows))

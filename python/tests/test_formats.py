@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import part_rows, run_cli
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -26,18 +26,20 @@ def home(tmp_path_factory) -> Path:
     return home
 
 
-def rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+def rows(folder: Path) -> list[dict]:
+    """An export's rows, its day parts read in day order."""
+    return part_rows(folder.parent, folder.name) if folder.is_dir() else []
 
 
-def load(path: Path, tmp_path: Path):
+def load(folder: Path, tmp_path: Path):
+    """The export as trainers load it: a glob over its day parts."""
     from datasets import load_dataset
 
-    return load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf"))
+    return load_dataset("json", data_files=str(folder / "*.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
 
 
 def test_sft_loads_with_chat_messages(home, tmp_path):
-    ds = load(home / "exports/sft/instruction_response.jsonl", tmp_path)
+    ds = load(home / "exports/sft", tmp_path)
     assert ds.num_rows > 0
     assert {"id", "instruction", "response", "messages", "quality_score", "provenance"} <= set(ds.column_names)
     row = ds[0]
@@ -48,7 +50,7 @@ def test_sft_loads_with_chat_messages(home, tmp_path):
 
 
 def test_preference_loads_with_string_prompt_chosen_rejected(home, tmp_path):
-    ds = load(home / "exports/preference/chosen_rejected.jsonl", tmp_path)
+    ds = load(home / "exports/preference", tmp_path)
     assert ds.num_rows > 0
     for column in ("prompt", "chosen", "rejected"):
         assert ds.features[column].dtype == "string"
@@ -56,51 +58,51 @@ def test_preference_loads_with_string_prompt_chosen_rejected(home, tmp_path):
 
 
 def test_rag_loads_with_text_and_provenance(home, tmp_path):
-    ds = load(home / "exports/rag/playbooks.jsonl", tmp_path)
+    ds = load(home / "exports/rag", tmp_path)
     assert ds.num_rows > 0
     assert set(ds["source_kind"]) == {"playbook", "run"}
     assert all(len(p["evidence_ids"]) > 0 for p in ds["provenance"])
 
 
 def test_openai_sft_is_messages_only(home, tmp_path):
-    sft = rows(home / "exports/sft/instruction_response.jsonl")
-    openai = rows(home / "exports/openai/sft.jsonl")
+    sft = rows(home / "exports/sft")
+    openai = rows(home / "exports/openai/sft")
     assert len(openai) == len(sft) > 0
     assert all(set(r) == {"messages"} for r in openai)
     assert [m["role"] for m in openai[0]["messages"]] == ["user", "assistant"]
     assert openai[0]["messages"] == sft[0]["messages"]  # the same rows, in the same order
-    assert load(home / "exports/openai/sft.jsonl", tmp_path).column_names == ["messages"]
+    assert load(home / "exports/openai/sft", tmp_path).column_names == ["messages"]
 
 
 def test_openai_dpo_has_input_and_one_preferred_and_non_preferred_message(home, tmp_path):
-    pairs = rows(home / "exports/preference/chosen_rejected.jsonl")
-    dpo = rows(home / "exports/openai/dpo.jsonl")
+    pairs = rows(home / "exports/preference")
+    dpo = rows(home / "exports/openai/dpo")
     assert len(dpo) == len(pairs) > 0
     first, pair = dpo[0], pairs[0]
     assert set(first) == {"input", "preferred_output", "non_preferred_output"}
     assert first["input"] == {"messages": [{"role": "user", "content": pair["prompt"]}]}
     assert first["preferred_output"] == [{"role": "assistant", "content": pair["chosen"]}]
     assert first["non_preferred_output"] == [{"role": "assistant", "content": pair["rejected"]}]
-    assert set(load(home / "exports/openai/dpo.jsonl", tmp_path).column_names) == set(first)
+    assert set(load(home / "exports/openai/dpo", tmp_path).column_names) == set(first)
 
 
 def test_trl_conversational_preference_is_message_lists(home, tmp_path):
-    pairs = rows(home / "exports/preference/chosen_rejected.jsonl")
-    trl = rows(home / "exports/trl/chosen_rejected_conversational.jsonl")
+    pairs = rows(home / "exports/preference")
+    trl = rows(home / "exports/trl/chosen_rejected_conversational")
     assert trl[0] == {
         "prompt": [{"role": "user", "content": pairs[0]["prompt"]}],
         "chosen": [{"role": "assistant", "content": pairs[0]["chosen"]}],
         "rejected": [{"role": "assistant", "content": pairs[0]["rejected"]}],
     }
-    assert set(load(home / "exports/trl/chosen_rejected_conversational.jsonl", tmp_path).column_names) == {
+    assert set(load(home / "exports/trl/chosen_rejected_conversational", tmp_path).column_names) == {
         "prompt", "chosen", "rejected"}
 
 
 def test_a_format_not_asked_for_is_removed(home, tmp_path):
     copy = Path(shutil.copytree(home, tmp_path / "copy"))
     assert run_cli("run-all", "--quiet", home=copy).code == 0
-    assert not (copy / "exports/openai/sft.jsonl").exists()
-    assert not (copy / "exports/trl/chosen_rejected_conversational.jsonl").exists()
+    assert not list((copy / "exports/openai").rglob("*.jsonl"))
+    assert not list((copy / "exports/trl").rglob("*.jsonl"))
 
 
 def test_unknown_format_is_refused(home):
@@ -111,10 +113,10 @@ def test_unknown_format_is_refused(home):
 def test_the_card_counts_equal_the_files(home):
     card = (home / "exports/README.md").read_text()
     header = card.split("---")[1]
-    for path in ("sft/instruction_response.jsonl", "preference/chosen_rejected.jsonl", "rag/playbooks.jsonl",
-                 "openai/sft.jsonl", "openai/dpo.jsonl", "trl/chosen_rejected_conversational.jsonl"):
+    for folder in ("sft", "preference", "rag", "openai/sft", "openai/dpo", "trl/chosen_rejected_conversational"):
+        path = f"{folder}/*.jsonl"
         assert f"path: {path}" in header
-        n = len((home / "exports" / path).read_text().splitlines())
+        n = len(rows(home / "exports" / folder))
         assert re.search(rf"\| `{re.escape(path)}` \| {n:,} \|", card), path
     summary = json.loads(sorted(home.glob("reports/*/summary.json"), key=lambda p: p.stat().st_mtime)[-1].read_text())
     assert summary["run_hash"] in card and summary["run_id"] in card
@@ -173,15 +175,44 @@ def test_docs_site_is_written_for_hosting(home, tmp_path):
     assert "export_sft" in page and "stg_source_lines" in page and "#d0508a" in page
 
 
-def test_exports_sorted_in_parts_are_the_same_files(home):
-    """The export files are sorted in parts of export_rows_per_part rows (in_key_order); parts of
-    three rows give the same bytes as the one part a home this small has."""
-    from distill import dbt
-    from distill.home import Home
+@pytest.mark.parametrize(("export", "fmt", "folder"), [
+    ("sft", None, "exports/sft"),
+    ("preference", None, "exports/preference"),
+    ("preference", "openai", "exports/openai/dpo"),
+    ("preference", "trl", "exports/trl/chosen_rejected_conversational"),
+])
+def test_pack_writes_the_day_parts_as_one_file(home, tmp_path, export, fmt, folder):
+    day_parts = sorted((home / folder).glob("*.jsonl"))
+    assert len(day_parts) > 1
+    for attempt in ("a", "b"):
+        result = run_cli("pack", export, *(["--format", fmt] if fmt else []), "--out", str(tmp_path / attempt),
+                         home=home)
+        assert result.code == 0, result.stderr
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes() == b"".join(p.read_bytes() for p in day_parts)
 
-    written = {**Home.EXPORT_FILES, **{m: f for files in Home.FORMAT_FILES.values() for m, f in files.items()}}
-    dbt_vars = {"output_root": "in-parts", "formats": sorted(Home.FORMAT_FILES), "export_rows_per_part": 3}
-    dbt.invoke(Home(home), ["build", "--select", *written, "--exclude-resource-type", "unit_test"], dbt_vars)
-    for path in written.values():
-        assert len(rows(home / path)) > 2 * 3, path  # several parts
-        assert (home / "in-parts" / path).read_bytes() == (home / path).read_bytes(), path
+
+def test_pack_refuses_a_part_that_changed_since_the_run(home, tmp_path):
+    copy = Path(shutil.copytree(home, tmp_path / "copy", symlinks=True))
+    part = sorted((copy / "exports/sft").glob("*.jsonl"))[0].resolve()
+    part.write_bytes(part.read_bytes() + b"{}\n")
+    result = run_cli("pack", "sft", "--out", str(tmp_path / "out.jsonl"), home=copy)
+    assert result.code == 1 and "does not match exports/manifest.json" in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_the_manifest_lists_every_part_with_rows_bytes_and_sha256(home):
+    import hashlib
+
+    listed = json.loads((home / "exports/manifest.json").read_text())
+    on_disk = sorted(
+        p for folder in ("exports", "data/evidence", "data/scored-runs") for p in (home / folder).rglob("*")
+        if p.is_file() and p.suffix in (".jsonl", ".parquet")
+    )
+    assert [e["path"] for e in listed["parts"]] == sorted(p.relative_to(home).as_posix() for p in on_disk)
+    for entry in listed["parts"]:
+        data = (home / entry["path"]).read_bytes()
+        assert (entry["bytes"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+        if entry["path"].endswith(".jsonl"):
+            assert entry["rows"] == data.count(b"\n")
+    summary = json.loads(sorted(home.glob("reports/*/summary.json"), key=lambda p: p.stat().st_mtime)[-1].read_text())
+    assert listed["run_hash"] == summary["run_hash"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import first_part, part_rows, parts, run_cli
 from distill import cli, dbt
 from distill import receipts as receipts_module
 from distill.home import Home
@@ -176,7 +176,7 @@ def test_a_firewall_failure_still_writes_receipts_and_an_alert(twice, tmp_path, 
 
     def invoke_then_smuggle(staged, *args, **kwargs):
         nodes = real_invoke(staged, *args, **kwargs)
-        sft = staged.export_file("export_sft")
+        sft = staged.export_parts("export_sft")[0]
         row = json.loads(sft.read_text().splitlines()[0]) | {"id": "sft_x", "quality_score": "needs_human_review"}
         sft.write_text(sft.read_text() + json.dumps(row) + "\n")
         return nodes
@@ -197,11 +197,10 @@ def test_a_firewall_failure_still_writes_receipts_and_an_alert(twice, tmp_path, 
 
 
 def first_id(home: Path, export: str) -> str:
-    return json.loads((home / export).read_text().splitlines()[0])["id"]
+    return part_rows(home, export)[0]["id"]
 
 
-@pytest.mark.parametrize("export", ["exports/sft/instruction_response.jsonl", "exports/rag/playbooks.jsonl",
-                                    "exports/preference/chosen_rejected.jsonl", "exports/quarantine/quarantined.jsonl"])
+@pytest.mark.parametrize("export", ["exports/sft", "exports/rag", "exports/preference", "exports/quarantine"])
 def test_trace_an_export_row_down_to_its_source_lines(twice, export):
     result = run_cli("trace", first_id(twice, export), home=twice)
     assert result.code == 0, result.stderr
@@ -209,14 +208,14 @@ def test_trace_an_export_row_down_to_its_source_lines(twice, export):
 
 
 def test_trace_a_run_id(twice):
-    run_id = json.loads((twice / "exports/sft/instruction_response.jsonl").read_text().splitlines()[0])["provenance"]["run_ids"][0]
+    run_id = part_rows(twice, "exports/sft")[0]["provenance"]["run_ids"][0]
     result = run_cli("trace", run_id, home=twice)
     assert result.code == 0 and f"run {run_id}" in result.stdout
 
 
 def test_trace_names_the_broken_link_when_a_source_line_is_deleted(twice, tmp_path):
     home = Path(shutil.copytree(twice, tmp_path / "home"))
-    row = json.loads((home / "exports/sft/instruction_response.jsonl").read_text().splitlines()[0])
+    row = part_rows(home, "exports/sft")[0]
     source_file, line = row["provenance"]["source_lines"][0].rsplit(":", 1)
     lines = (home / source_file).read_bytes().split(b"\n")
     del lines[int(line)]
@@ -229,7 +228,7 @@ def test_trace_names_the_broken_link_when_a_source_line_is_deleted(twice, tmp_pa
 def test_output_files_hash_what_is_on_disk(twice):
     home = Home(twice)
     files = output_files(home, stage_files(home)["export-sft"])
-    assert files[0].path == "exports/sft/instruction_response.jsonl"
+    assert files[0].path == first_part(twice, "exports/sft").relative_to(twice).as_posix()
     assert files[0].sha256 == hashlib.sha256((twice / files[0].path).read_bytes()).hexdigest()
 
 
@@ -253,10 +252,11 @@ def test_a_changed_input_or_missing_output_does_the_work_again(twice, tmp_path, 
         with (home / "data/_kb/task_outcomes.jsonl").open("a") as handle:
             handle.write('{"run_id": "new-run", "ts": "2026-04-03T00:00:00Z", "status": "success", "task": "New"}\n')
     else:
-        (home / "exports/sft/instruction_response.jsonl").unlink()
+        missing = first_part(home, "exports/sft")
+        missing.unlink()
     result = run_cli("run-all", home=home)
     assert result.code == 0 and "nothing changed" not in result.stdout
-    assert (home / "exports/sft/instruction_response.jsonl").exists()
+    assert parts(home, "exports/sft")
     latest = run_dirs(home)[-1]
     assert {r["status"] for r in json.loads((latest / "receipts.json").read_text())} == {"success"}
 
@@ -269,7 +269,8 @@ def test_run_hash_covers_every_data_file_on_disk(twice):
     for folder in ("exports", "data/evidence", "data/scored-runs"):
         root = (twice / folder).resolve()
         for path in sorted(root.rglob("*")):
-            if path.is_file() and path.name != "README.md":  # the dataset card quotes the run_hash itself
+            # the dataset card and the manifest quote the run_hash themselves
+            if path.is_file() and path.name not in ("README.md", "manifest.json"):
                 relative = f"{folder}/{path.relative_to(root).as_posix()}"
                 lines.append(f"{relative}\t{hashlib.sha256(path.read_bytes()).hexdigest()}\n")
     assert len(lines) > 6

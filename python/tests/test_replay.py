@@ -132,8 +132,10 @@ def test_retrieval_puts_the_right_row_in_the_top_3(built, task, run_id):
 
 def test_index_is_rebuilt_when_the_corpus_changes(home):
     assert retrieve(Home(home), "rotate signing key", 3)
-    rag = home / "exports/rag/playbooks.jsonl"
-    rag.write_text(json.dumps({"id": "rag_new", "title": "Drain a kafka consumer", "text": "Pause, drain, resume."}) + "\n")
+    day_parts = sorted((home / "exports/rag").glob("*.jsonl"))
+    for part in day_parts[1:]:
+        part.unlink()
+    day_parts[0].write_text(json.dumps({"id": "rag_new", "title": "Drain a kafka consumer", "text": "Pause, drain, resume."}) + "\n")
     assert [r.id for r in retrieve(Home(home), "drain kafka consumer", 3)] == ["rag_new"]
 
 

@@ -191,7 +191,8 @@ def test_each_secret_quarantines_its_run_with_the_pattern_named(secret_home):
 
 def test_no_file_under_exports_holds_any_secret(secret_home):
     files = [p for p in (secret_home / "exports").resolve().rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"instruction_response.jsonl", "quarantined.jsonl", "sft.jsonl", "README.md"}
+    assert {p.parent.name for p in files} >= {"sft", "quarantine", "dpo", "chosen_rejected_conversational"}
+    assert {"README.md", "manifest.json"} <= {p.name for p in files}
     texts = "".join(p.read_text() for p in files)
     for secret in SECRETS.values():
         # the secret, as JSON writes it, and its longest word (the key itself)
@@ -254,14 +255,14 @@ def scan_home(tmp_path: Path, files: dict[str, str]) -> Home:
 
 def test_the_last_scan_catches_a_secret_the_gate_let_through_in_any_file(tmp_path):
     home = scan_home(tmp_path, {
-        "exports/sft/instruction_response.jsonl": json.dumps({"id": "sft_1", "instruction": "a", "response": "b"}) + "\n",
-        "exports/openai/sft.jsonl": json.dumps({"messages": [{"role": "user", "content": "hi"}],
+        "exports/sft/2026-04-01.jsonl": json.dumps({"id": "sft_1", "instruction": "a", "response": "b"}) + "\n",
+        "exports/openai/sft/2026-04-01.jsonl": json.dumps({"messages": [{"role": "user", "content": "hi"}],
                                                  "meta": {"deep": [SECRETS["stripe_key"]]}}) + "\n",
     })
-    with pytest.raises(DistillError, match="exports/openai/sft.jsonl .* matches secret pattern stripe_key"):
+    with pytest.raises(DistillError, match="exports/openai/sft/2026-04-01.jsonl .* matches secret pattern stripe_key"):
         firewall.scan_secrets(home)
-    assert not (tmp_path / "exports/openai/sft.jsonl").exists()
-    assert (tmp_path / "exports/openai/sft.firewall-breach.jsonl").exists()
+    assert not (tmp_path / "exports/openai/sft/2026-04-01.jsonl").exists()
+    assert (tmp_path / "exports/openai/sft/2026-04-01.firewall-breach.jsonl").exists()
     firewall.scan_secrets(home)  # what is left is clean
 
 

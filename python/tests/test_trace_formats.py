@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import query, run_cli
+from conftest import part_rows, query, run_cli
 
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 
@@ -183,7 +183,7 @@ def test_annotations_and_evaluations_become_signals_of_their_span_run(traces_hom
 
 
 def test_runs_reach_the_exports_and_trace_to_their_element(traces_home):
-    sft = [json.loads(line) for line in (traces_home / "exports/sft/instruction_response.jsonl").read_text().splitlines()]
+    sft = part_rows(traces_home, "exports/sft")
     by_instruction = {row["instruction"]: row for row in sft}
     assert by_instruction["What is the capital of France?"]["response"] == "Paris."
     assert "What is 2+2?" not in by_instruction  # scored incorrect: never SFT
@@ -195,8 +195,7 @@ def test_runs_reach_the_exports_and_trace_to_their_element(traces_home):
 
 def test_a_changed_trace_file_breaks_the_trace(traces_home, tmp_path):
     home = Path(shutil.copytree(traces_home, tmp_path / "home", symlinks=True))
-    [sft_id] = [json.loads(line)["id"] for line in (home / "exports/sft/instruction_response.jsonl").read_text().splitlines()
-                if "France" in line]
+    [sft_id] = [row["id"] for row in part_rows(home, "exports/sft") if "France" in json.dumps(row)]
     inspect = home / "data/_kb/inspect/qa.json"
     inspect.write_text(inspect.read_text().replace("Paris.", "Lyon."))
     result = run_cli("trace", sft_id, home=home)

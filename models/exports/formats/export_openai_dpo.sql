@@ -1,6 +1,6 @@
 -- The preference corpus in OpenAI's preference fine-tuning format: the prompt as input
 -- messages, the chosen and rejected answers as one assistant message each. The same rows as
--- export_preference; written to exports/openai/dpo.jsonl with --format openai.
+-- export_preference; written to exports/openai/dpo/<day>.jsonl with --format openai.
 
 with preference as (
     select * from {{ ref('export_preference') }}
@@ -11,7 +11,8 @@ final as (
         id as preference_id,
         { 'messages': [{ 'role': 'user', 'content': prompt }] } as input,
         [{ 'role': 'assistant', 'content': chosen }] as preferred_output,
-        [{ 'role': 'assistant', 'content': rejected }] as non_preferred_output
+        [{ 'role': 'assistant', 'content': rejected }] as non_preferred_output,
+        day
     from preference
 )
 

@@ -1,5 +1,5 @@
 -- The SFT corpus in OpenAI's supervised fine-tuning chat format: {"messages": [...]} per line.
--- The same rows as export_sft; written to exports/openai/sft.jsonl with --format openai.
+-- The same rows as export_sft; written to exports/openai/sft/<day>.jsonl with --format openai.
 
 with sft as (
     select * from {{ ref('export_sft') }}
@@ -8,7 +8,8 @@ with sft as (
 final as (
     select
         id as sft_id,
-        messages
+        messages,
+        day
     from sft
 )
 

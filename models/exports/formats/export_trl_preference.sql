@@ -1,6 +1,6 @@
 -- The preference corpus in TRL's conversational preference format: prompt, chosen and rejected
 -- as message lists. The same rows as export_preference; written to
--- exports/trl/chosen_rejected_conversational.jsonl with --format trl-conversational.
+-- exports/trl/chosen_rejected_conversational/<day>.jsonl with --format trl-conversational.
 
 with preference as (
     select * from {{ ref('export_preference') }}
@@ -11,7 +11,8 @@ final as (
         id as preference_id,
         [{ 'role': 'user', 'content': prompt }] as prompt,
         [{ 'role': 'assistant', 'content': chosen }] as chosen,
-        [{ 'role': 'assistant', 'content': rejected }] as rejected
+        [{ 'role': 'assistant', 'content': rejected }] as rejected,
+        day
     from preference
 )
 
