@@ -33,11 +33,19 @@
 {%- endmacro %}
 
 {% macro days_to_write(relation, folder) -%}
-    {#- The days whose parts this run writes: every day the model has rows for, and every day
-        with a part already in the folder (plain dbt writes into the home: a day that emptied
-        is written empty rather than left stale). -#}
+    {#- The days whose parts this run writes. A delta run: the days int_touched_days lists (a
+        day whose rows all left is written empty; distill removes it and carries the other
+        days). Otherwise every day the model has rows for, and every day with a part already in
+        the folder (plain dbt writes into the home: a day that emptied is written empty rather
+        than left stale). -#}
     {%- if not execute -%}
         {{ return([]) }}
+    {%- endif -%}
+    {%- if in_delta() -%}
+        {%- set touched = run_query(
+            "select strftime(day, '%Y-%m-%d') from " ~ ref('int_touched_days') ~ " where output = 'exports' order by 1"
+        ) -%}
+        {{ return(touched.columns[0].values() | list) }}
     {%- endif -%}
     {%- set found = run_query(
         "select distinct strftime(day, '%Y-%m-%d') as day from " ~ relation

@@ -1,65 +1,114 @@
 -- The unified evidence table: one row per valid source line, whatever its stream, with
 -- provenance (source_file, line_offset, sig_hash, recorded_at) and the texts and signals
--- the scorer reads. Written to data/evidence/ as Parquet partitioned by day.
+-- the scorer reads. Written to data/evidence/ as Parquet partitioned by day (int_touched_days).
+-- Incremental: a delta run appends the rows of the lines it read; a line is never evidence twice.
 
 with gateway_calls as (
     select * from {{ ref('stg_gateway_calls') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 pr_audits as (
     select * from {{ ref('stg_pr_audits') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 human_reviews as (
     select * from {{ ref('stg_human_reviews') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 tool_runs as (
     select * from {{ ref('stg_tool_runs') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 test_runs as (
     select * from {{ ref('stg_test_runs') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 auto_apply as (
     select * from {{ ref('stg_auto_apply') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 task_outcomes as (
     select * from {{ ref('stg_task_outcomes') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 answers as (
     select * from {{ ref('stg_answers') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 playbooks as (
     select * from {{ ref('stg_playbooks') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 user_feedback as (
     select * from {{ ref('stg_user_feedback') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 escalations as (
     select * from {{ ref('stg_escalations') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 replay_runs as (
     select * from {{ ref('stg_replay_runs') }}
-    where skip_reason is null
+    where
+        skip_reason is null
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }}
+        {%- endif %}
 ),
 
 unified as (

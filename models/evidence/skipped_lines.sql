@@ -11,7 +11,11 @@ with line_problems as (
         line_sha256 as line_hash
     from {{ ref('stg_source_records') }}
     -- a pending last line is not a skip: pending_lines holds it
-    where skip_reason is not null and skip_reason != 'pending'
+    where
+        skip_reason is not null and skip_reason != 'pending'
+        {%- if in_delta() %}
+            and read_seq = {{ delta_seq() }} and byte_offset is not null
+        {%- endif %}
 ),
 
 {% set streams = ['gateway_calls', 'pr_audits', 'human_reviews', 'tool_runs', 'test_runs',
@@ -28,7 +32,11 @@ field_problems as (
             skip_detail,
             sig_hash as line_hash
         from {{ ref('stg_' ~ stream) }}
-        where skip_reason is not null
+        where
+            skip_reason is not null
+            {%- if in_delta() %}
+                and read_seq = {{ delta_seq() }}
+            {%- endif %}
         {%- if not loop.last %}
 
             union all

@@ -1,16 +1,32 @@
--- The RAG corpus (RagSample, SPEC §7): approved playbooks, and runs scored accepted or
+-- The RAG corpus (RagSample): approved playbooks, and runs scored accepted or
 -- partially_accepted with a non-empty response. Never rejected or needs_human_review runs.
+-- On a delta run, the rows of the touched days only (the pre-hook deletes those days).
 
-with candidates as (
+with touched_days as (
+    select * from {{ ref('int_touched_days') }}
+    where output = 'exports'
+),
+
+passed as (
     select * from {{ ref('int_export_gates') }}
-    where quarantine_reason is null
+    where
+        quarantine_reason is null
+        {%- if in_delta() %}
+            and day in (select touched_days.day from touched_days)
+        {%- endif %}
+),
+
+candidates as (
+    select * from {{ ref('int_export_candidates') }}
 ),
 
 grounded as (
-    select * from candidates
+    select candidates.* from candidates
+    semi join passed
+        on candidates.candidate_kind = passed.candidate_kind and candidates.candidate_id = passed.candidate_id
     where
-        candidate_kind = 'playbook'
-        or category in ('accepted', 'partially_accepted')
+        candidates.candidate_kind = 'playbook'
+        or candidates.category in ('accepted', 'partially_accepted')
 ),
 
 final as (

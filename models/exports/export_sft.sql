@@ -1,17 +1,34 @@
--- The SFT corpus (SftSample, SPEC §7): accepted runs only (with var include_partial, also
+-- The SFT corpus (SftSample): accepted runs only (with var include_partial, also
 -- partially_accepted), each once, as instruction/response and as TRL chat messages.
+-- On a delta run, the rows of the touched days only (the pre-hook deletes those days).
 
-with candidates as (
+with touched_days as (
+    select * from {{ ref('int_touched_days') }}
+    where output = 'exports'
+),
+
+passed as (
     select * from {{ ref('int_export_gates') }}
-    where quarantine_reason is null and candidate_kind = 'run'
+    where
+        quarantine_reason is null and candidate_kind = 'run'
+        {%- if in_delta() %}
+            and day in (select touched_days.day from touched_days)
+        {%- endif %}
+),
+
+candidates as (
+    select * from {{ ref('int_export_candidates') }}
+    where candidate_kind = 'run'
 ),
 
 admitted as (
-    select * from candidates
+    select candidates.* from candidates
+    semi join passed
+        on candidates.candidate_id = passed.candidate_id
     where
-        category in {{ sft_categories() }}
+        candidates.category in {{ sft_categories() }}
         -- SFT firewall, layer 2: these categories never pass, whatever the line above says
-        and category not in {{ sft_never() }}
+        and candidates.category not in {{ sft_never() }}
 ),
 
 final as (

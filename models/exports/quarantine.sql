@@ -1,54 +1,40 @@
 -- Everything held back at a gate (QuarantineRecord, SPEC §7), with a reason code from a fixed
 -- set and the provenance that leads to its source lines. A quarantined row reaches no export.
+-- Rebuilt whole each run (it is small); its parts are written for the touched days only.
+-- depends_on: {{ ref('int_touched_days') }}
 
 with gates as (
     select * from {{ ref('int_export_gates') }}
     where quarantine_reason is not null
 ),
 
+candidates as (
+    select
+        candidate_kind,
+        candidate_id,
+        provenance
+    from {{ ref('int_export_candidates') }}
+),
+
 duplicate_lines as (
     select * from {{ ref('int_duplicate_copies') }}
 ),
 
-evidence as (
-    select * from {{ ref('evidence') }}
-),
-
-skipped_lines as (
-    select * from {{ ref('skipped_lines') }}
-),
-
 bad_lines as (
-    -- lines that are bad data (not blank, pending or of an unknown stream) are quarantined too
-    select * from skipped_lines
-    where reason in (
-            'malformed_json', 'invalid_utf8', 'not_an_object', 'wrong_type', 'invalid_value',
-            'missing_required', 'oversize'
-        )
-),
-
-dated_bad_lines as (
-    -- a bad line has no trustworthy ts of its own: it takes the day of the last good line
-    -- before it in its file (logs are written in time order), else 1970-01-01
-    select
-        bad_lines.*,
-        coalesce(earlier.recorded_at::date, date '1970-01-01') as day
-    from bad_lines
-    asof left join evidence as earlier
-        on
-            bad_lines.source_file = earlier.source_file
-            and bad_lines.line_offset > earlier.line_offset
+    select * from {{ ref('int_bad_lines') }}
 ),
 
 held_candidates as (
     select
         'export' as stage,
-        candidate_kind || ':' || candidate_id as subject,
-        quarantine_reason as reason,
-        quarantine_detail as detail,
-        provenance,
-        day
+        gates.candidate_kind || ':' || gates.candidate_id as subject,
+        gates.quarantine_reason as reason,
+        gates.quarantine_detail as detail,
+        candidates.provenance,
+        gates.day
     from gates
+    inner join candidates
+        on gates.candidate_kind = candidates.candidate_kind and gates.candidate_id = candidates.candidate_id
 ),
 
 held_lines as (
@@ -56,8 +42,7 @@ held_lines as (
         'evidence' as stage,
         'evidence:' || evidence_id as subject,
         'duplicate' as reason,
-        'same stream and sig_hash as an earlier line; only the first copy is used'
-        || coalesce(' (run ' || run_id || ' keeps the first)', '') as detail,
+        'same stream and sig_hash as an earlier line; only the first copy is used' as detail,
         {
             -- only the line is held back, not its run
             'run_ids': []::varchar[],
@@ -93,7 +78,7 @@ held_bad_lines as (
             'source_lines': [source_file || ':' || line_offset]
         } as provenance,
         day
-    from dated_bad_lines
+    from bad_lines
 ),
 
 held as (

@@ -1,8 +1,13 @@
 -- The evidence of every run, one row per (run, evidence row): run streams as they are, each
 -- escalation split into its two runs (<escalation_id>:local and :cloud, SPEC §3), and second
--- copies of a duplicated source line left out (they are quarantined as duplicate).
+-- copies of a duplicated source line left out (they are quarantined as duplicate). On a delta
+-- run, the touched runs only (int_touched_runs): everything after it scores those runs.
 
-with evidence as (
+with touched_runs as (
+    select * from {{ ref('int_touched_runs') }}
+),
+
+evidence as (
     -- second copies of a line are left out
     select * from {{ ref('evidence') }} as evidence_rows
     where not exists (
@@ -32,6 +37,9 @@ run_rows as (
     where
         run_id is not null
         and stream not in ('escalations', 'replay_runs', 'playbooks')
+        {%- if in_delta() %}
+            and run_id in (select touched_runs.run_id from touched_runs)
+        {%- endif %}
 ),
 
 escalation_attempts as (
@@ -76,6 +84,9 @@ escalation_rows as (
         attempt['output'] as response,
         json_object('attempt', attempt['attempt'], 'attempt_passed', attempt['passed']) as signals
     from escalation_attempts
+    {%- if in_delta() %}
+        where escalation_id || ':' || attempt['attempt'] in (select touched_runs.run_id from touched_runs)
+    {%- endif %}
 ),
 
 final as (

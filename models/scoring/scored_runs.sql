@@ -1,5 +1,8 @@
 -- Every run gets exactly one of four categories by the six ordered rules of SPEC §6, with the
 -- rules that fired (signal rules, then the deciding rule) listed in order. No model in the loop.
+-- Incremental: a delta run replaces the touched runs (int_touched_runs) only.
+-- depends_on: {{ ref('int_scored_runs_before') }}
+-- depends_on: {{ ref('int_touched_runs') }}
 
 {#- The signal rules in the order seeds/scoring_rules.csv gives them. -#}
 {%- set signal_rule_ids = [

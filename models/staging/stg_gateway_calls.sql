@@ -24,7 +24,12 @@ with records as (
         *,
         {{ record_members('record') }} as members
     from {{ ref('stg_source_records') }}
-    where stream = 'gateway_calls' and skip_reason is null
+    where
+        stream = 'gateway_calls' and skip_reason is null
+        {%- if in_delta() %}
+            -- a delta run types only the lines it read (not the trace units: read whole, unchanged)
+            and read_seq = {{ delta_seq() }} and byte_offset is not null
+        {%- endif %}
 ),
 
 typed as (
@@ -33,6 +38,7 @@ typed as (
         records.source_file,
         records.line_offset,
         records.sig_hash,
+        records.read_seq,
 
         -- declared fields
         {{- typed_columns('members', fields) }}

@@ -20,7 +20,12 @@ with records as (
         *,
         {{ record_members('record') }} as members
     from {{ ref('stg_source_records') }}
-    where stream = 'replay_runs' and skip_reason is null
+    where
+        stream = 'replay_runs' and skip_reason is null
+        {%- if in_delta() %}
+            -- a delta run types only the lines it read (not the trace units: read whole, unchanged)
+            and read_seq = {{ delta_seq() }} and byte_offset is not null
+        {%- endif %}
 ),
 
 typed as (
@@ -29,6 +34,7 @@ typed as (
         records.source_file,
         records.line_offset,
         records.sig_hash,
+        records.read_seq,
 
         -- declared fields
         {{- typed_columns('members', fields) }}

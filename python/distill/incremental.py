@@ -59,6 +59,25 @@ def state_path(home: Home) -> Path:
     return home.root / "data" / ".dbt" / "read-state.json"
 
 
+def partial_path(home: Home) -> Path:
+    return home.root / "data" / ".dbt" / "partial-build"
+
+
+def mark_partial(home: Home, stage: str) -> None:
+    """A single stage rebuilt part of the tables: the next run-all rebuilds them all."""
+    partial_path(home).write_text(stage + "\n")
+
+
+def trace_fingerprint(home: Home) -> str:
+    """The trace-format files under data/_kb's folders (read whole every run): path, size, mtime."""
+    digest = hashlib.sha256()
+    if home.kb.is_dir():
+        for path in sorted(p for p in home.kb.rglob("*") if p.is_file() and p.parent != home.kb):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(home.kb).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def plan_path(home: Home) -> Path:
     return home.root / "data" / ".dbt" / "read-plan.json"
 
@@ -73,10 +92,11 @@ def source_files(home: Home) -> list[Path]:
     )
 
 
-def _load_state(home: Home) -> tuple[int, str, dict[str, FileState]] | None:
+def _load_state(home: Home) -> tuple[int, str, dict[str, FileState], str] | None:
     try:
         raw = json.loads(state_path(home).read_text())
-        return raw["seq"], raw["options"], {name: FileState(**f) for name, f in raw["files"].items()}
+        files = {name: FileState(**f) for name, f in raw["files"].items()}
+        return raw["seq"], raw["options"], files, raw.get("traces", "")
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -115,6 +135,11 @@ def make_plan(home: Home, options: str, force_full: str | None = None) -> ReadPl
         reason = "first run (nothing read before)"
     elif reason is None and previous[1] != options:
         reason = "the project or the run's options changed"
+    elif reason is None and partial_path(home).exists():
+        stage = partial_path(home).read_text().strip()
+        reason = f"the last command (distill {stage}) built only part of the pipeline"
+    elif reason is None and previous[3] != trace_fingerprint(home):
+        reason = "a trace-format file changed (those are read whole)"
     elif reason is None:
         gone = sorted(set(known) - set(files))
         if gone:
@@ -179,11 +204,13 @@ def record_state(home: Home, plan: ReadPlan, done: dict[str, tuple[int, int]]) -
         name: FileState(read.size, read.sha256, *done.get(name, (read.start_byte, read.first_line)))
         for name, read in plan.files.items()
     }
-    state = {"seq": plan.seq, "options": plan.options, "files": {n: asdict(f) for n, f in sorted(files.items())}}
+    state = {"seq": plan.seq, "options": plan.options, "files": {n: asdict(f) for n, f in sorted(files.items())},
+             "traces": trace_fingerprint(home)}
     path = state_path(home)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(state, sort_keys=True))
     temporary.replace(path)
+    partial_path(home).unlink(missing_ok=True)
 
 
 def forget(home: Home) -> None:

@@ -48,7 +48,7 @@ def part_files(home: Home) -> list[Path]:
     exports' and the formats' day parts."""
     files = [*home.evidence_dir.glob("*/*.parquet"), *home.scored_dir.glob("*/*.parquet")]
     for folder in home.part_folders():
-        files += folder.glob("*.jsonl")
+        files += (p for p in folder.glob("*.jsonl") if ".firewall-breach" not in p.name)
     return sorted(files, key=home.relative)
 
 

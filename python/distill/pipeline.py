@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import card, dbt, firewall, incremental, manifest, outputs, receipts
+from distill import card, carry, dbt, firewall, incremental, manifest, outputs, receipts
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
@@ -125,21 +125,35 @@ def build(
     plan = None
     try:
         dbt.forget_results(staged)
-        plan = _read_plan(home, dbt_vars, force, stopped_half_way)
+        plan = _read_plan(home, dbt_vars, force, stopped_half_way, stage)
+        if not plan.full:
+            try:
+                changed = carry.verify_current(home, include_partial)
+            except DistillError as exc:
+                failures[carry.stage_of_breach(str(exc))] = str(exc)
+                breaches += 1
+                raise
+            if changed is not None:
+                plan = _read_plan(home, dbt_vars, force, stopped_half_way, stage, reason=changed)
         incremental.write_plan(home, plan)
+        delta = {} if plan.full else {"delta": True}  # the models then work on the touched set
         try:
-            dbt.invoke(staged, ["build", *selection, *(["--full-refresh"] if plan.full else [])], all_vars,
-                       on_node=on_node)
+            dbt.invoke(staged, ["build", *selection, *(["--full-refresh"] if plan.full else [])],
+                       {**all_vars, **delta}, on_node=on_node)
         finally:
             incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
             dbt.lines_spool(staged).unlink(missing_ok=True)
         _remember_read(home, plan)
+        if stage != "run-all":
+            incremental.mark_partial(home, stage)  # the next run-all rebuilds in full
         if stage in ("run-all", "export-all"):
             _remove_stale_formats(staged, set(formats or []))
         _remove_empty_parts(staged)
-        for model in STAGE_EXPORTS.get(stage, []):
+        # firewall layer 3 and the secret scan read every part this run wrote ...
+        written = {model: staged.export_parts(model) for model in STAGE_EXPORTS.get(stage, [])}
+        for model, parts in written.items():
             try:
-                firewall.validate_export(staged, model, include_partial)
+                firewall.validate_export(staged, model, include_partial, parts=parts)
             except DistillError as exc:
                 failures[EXPORT_STAGE[model]] = str(exc)
                 breaches += 1
@@ -151,6 +165,9 @@ def build(
                 failures["quarantine"] = str(exc)
                 breaches += 1
                 raise
+        # ... and the parts of the days it did not touch are carried unchanged (hard links)
+        if not plan.full:
+            carry.carry_untouched(home, staged)
         parts, seen = manifest.describe(staged)
         manifest.write(staged, parts)
         manifest.remember(home, seen)
@@ -164,15 +181,17 @@ def build(
                    read=_read_note(plan))
 
 
-def _read_plan(home: Home, dbt_vars: dict | None, force: bool, stopped_half_way: bool) -> incremental.ReadPlan:
+def _read_plan(home: Home, dbt_vars: dict | None, force: bool, stopped_half_way: bool, stage: str,
+               reason: str | None = None) -> incremental.ReadPlan:
     """What this run reads: what the sources gained since the last complete run, or everything."""
-    reason = None
-    if force:
-        reason = "--force: everything is read again"
-    elif stopped_half_way:
-        reason = "the last run stopped before it finished"
-    elif not home.warehouse.exists():
-        reason = "no warehouse yet"
+    for why, holds in (
+        (f"distill {stage} builds its part of the pipeline in full", stage != "run-all"),
+        ("--force: everything is read again", force),
+        ("the last run stopped before it finished", stopped_half_way),
+        ("no warehouse yet", not home.warehouse.exists()),
+    ):
+        if reason is None and holds:
+            reason = why
     return incremental.make_plan(home, receipts.project_fingerprint({"vars": dbt_vars or {}}), reason)
 
 

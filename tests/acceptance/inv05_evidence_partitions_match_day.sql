@@ -1,5 +1,6 @@
 -- Invariant 5: the evidence partitions on disk match recorded_at's day and hold every evidence
--- row once (matched by source line). A null recorded_at is invariant 3's to report.
+-- row once (matched by source line). A null recorded_at is invariant 3's to report. On a delta
+-- run, the days it wrote (int_touched_days, whose post-hook writes the partitions).
 
 with partitioned as (
     select
@@ -16,6 +17,14 @@ evidence as (
         line_offset,
         recorded_at
     from {{ ref('evidence') }}
+    {%- if in_delta() %}
+        where recorded_at::date in (
+                select touched.day from {{ ref('int_touched_days') }} as touched
+                where touched.output = 'evidence'
+            )
+    {%- else %}
+        -- depends_on: {{ ref('int_touched_days') }}
+    {%- endif %}
 ),
 
 compared as (

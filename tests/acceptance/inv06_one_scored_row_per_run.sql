@@ -1,4 +1,5 @@
--- Invariant 6: every run has exactly one scored row.
+-- Invariant 6: every run has exactly one scored row. On a delta run, every touched run (the
+-- runs int_run_evidence holds then).
 
 with runs as (
     select distinct run_id from {{ ref('int_run_evidence') }}
@@ -9,6 +10,11 @@ scored as (
         run_id,
         count(*) as n_rows
     from {{ ref('scored_runs') }}
+    {%- if in_delta() %}
+        where run_id in (select touched.run_id from {{ ref('int_touched_runs') }} as touched)
+    {%- else %}
+        -- depends_on: {{ ref('int_touched_runs') }}
+    {%- endif %}
     group by run_id
 ),
 

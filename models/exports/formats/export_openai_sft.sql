@@ -1,8 +1,17 @@
 -- The SFT corpus in OpenAI's supervised fine-tuning chat format: {"messages": [...]} per line.
 -- The same rows as export_sft; written to exports/openai/sft/<day>.jsonl with --format openai.
 
-with sft as (
+with touched_days as (
+    select * from {{ ref('int_touched_days') }}
+    where output = 'exports'
+),
+
+sft as (
     select * from {{ ref('export_sft') }}
+    {%- if in_delta() %}
+        -- a delta run: the rows of the touched days only (the pre-hook deletes those days)
+        where day in (select touched_days.day from touched_days)
+    {%- endif %}
 ),
 
 final as (

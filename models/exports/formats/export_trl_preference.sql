@@ -2,8 +2,17 @@
 -- as message lists. The same rows as export_preference; written to
 -- exports/trl/chosen_rejected_conversational/<day>.jsonl with --format trl-conversational.
 
-with preference as (
+with touched_days as (
+    select * from {{ ref('int_touched_days') }}
+    where output = 'exports'
+),
+
+preference as (
     select * from {{ ref('export_preference') }}
+    {%- if in_delta() %}
+        -- a delta run: the rows of the touched days only (the pre-hook deletes those days)
+        where day in (select touched_days.day from touched_days)
+    {%- endif %}
 ),
 
 final as (

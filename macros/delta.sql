@@ -1,0 +1,68 @@
+{% macro in_delta() -%}
+    {#- True on a run-all whose read plan is incremental (var delta, set by distill): the models
+        then work on the touched set only (docs/design.md, "Incremental runs"). Plain dbt and
+        full rebuilds: false, and every model is built whole. -#}
+    {{ return(var('delta', false) in (true, 'true', 'True', 1, '1')) }}
+{%- endmacro %}
+
+{% macro delta_seq() -%}
+    {#- The read number of this run: the lines it read carry it. -#}
+    (select max(read_seq) from {{ ref('stg_source_lines') }})
+{%- endmacro %}
+
+{% macro reset_unless_delta() -%}
+    {#- Pre-hook of the tables a delta run maintains: outside one, empty the table first, so
+        that plain dbt rebuilds it whole. -#}
+    {%- if is_incremental() and not in_delta() -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1 as nothing_to_reset
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_touched(key, touched_model, touched_key=none) -%}
+    {#- Pre-hook: on a delta run, delete the rows whose `key` is in the touched set (they are
+        inserted again as they are now); otherwise reset_unless_delta. -#}
+    {%- if is_incremental() and in_delta() -%}
+        delete from {{ this }}
+        where {{ key }} in (select {{ touched_key or key }} from {{ ref(touched_model) }})
+    {%- else -%}
+        {{ reset_unless_delta() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro previous_table(identifier) -%}
+    {#- The table as the last run left it, read before this run replaces it (a relation found
+        by name, not a ref: it is downstream of the model reading it), or none. -#}
+    {%- if not execute or not in_delta() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=this.database, schema=this.schema, identifier=identifier)) }}
+{%- endmacro %}
+
+{% macro delete_touched_days() -%}
+    {#- Pre-hook of the exports and formats: on a delta run, delete the rows of the days this
+        run writes (they are inserted again as they are now); otherwise reset_unless_delta. -#}
+    {%- if is_incremental() and in_delta() -%}
+        delete from {{ this }}
+        where day in (select day from {{ ref('int_touched_days') }} where output = 'exports')
+    {%- else -%}
+        {{ reset_unless_delta() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_touched_candidates() -%}
+    {#- Pre-hook of int_export_candidates: on a delta run, delete the touched runs' and
+        playbooks' candidates (they are inserted again as they are now, or leave). -#}
+    {%- if is_incremental() and in_delta() -%}
+        delete from {{ this }}
+        where
+            (candidate_kind = 'run' and candidate_id in (select run_id from {{ ref('int_touched_runs') }}))
+            or (
+                candidate_kind = 'playbook'
+                and playbook_id in (select playbook_id from {{ ref('int_touched_playbooks') }})
+            )
+    {%- else -%}
+        {{ reset_unless_delta() }}
+    {%- endif -%}
+{%- endmacro %}

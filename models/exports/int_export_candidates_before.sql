@@ -1,0 +1,34 @@
+-- The touched candidates as the last run left them in int_export_candidates, read before it
+-- replaces them: their days, and the texts and prompts they shared with other candidates (a
+-- candidate that leaves can change which copy of a text passes, or which pairs a prompt has).
+-- Empty outside a delta run.
+{%- set previous = previous_table('int_export_candidates') %}
+
+with touched_runs as (
+    select * from {{ ref('int_touched_runs') }}
+),
+
+touched_playbooks as (
+    select * from {{ ref('int_touched_playbooks') }}
+)
+
+{% if previous is not none -%}
+select
+    previous.day,
+    previous.text_key,
+    previous.prompt_fingerprint
+from {{ previous }} as previous
+where
+    (previous.candidate_kind = 'run' and previous.candidate_id in (select touched_runs.run_id from touched_runs))
+    or (
+        previous.candidate_kind = 'playbook'
+        and previous.playbook_id in (select touched_playbooks.playbook_id from touched_playbooks)
+    )
+{%- else -%}
+select
+    null::date as day,
+    null::varchar as text_key,
+    null::varchar as prompt_fingerprint
+from touched_runs
+where false
+{%- endif %}
