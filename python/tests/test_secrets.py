@@ -191,7 +191,7 @@ def test_each_secret_quarantines_its_run_with_the_pattern_named(secret_home):
 
 def test_no_file_under_exports_holds_any_secret(secret_home):
     files = [p for p in (secret_home / "exports").resolve().rglob("*") if p.is_file()]
-    assert {p.parent.name for p in files} >= {"sft", "quarantine", "dpo", "chosen_rejected_conversational"}
+    assert {p.parent.name for p in files} >= {"sft", "quarantine", "rag"}
     assert {"README.md", "manifest.json"} <= {p.name for p in files}
     texts = "".join(p.read_text() for p in files)
     for secret in SECRETS.values():
