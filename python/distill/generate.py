@@ -104,10 +104,12 @@ class _Writer:
 
 
 class _Generator:
-    def __init__(self, seed: int, folder: Path) -> None:
+    def __init__(self, seed: int, folder: Path, start: datetime = START, step_s: float = 300.0, prefix: str = "") -> None:
         self.rng = random.Random(seed)
         self.w = _Writer(folder)
-        self.clock = START
+        self.clock = start
+        self.step_s = step_s  # the mean time between two rows
+        self.prefix = prefix  # ids of another generation (bench's next day) never collide
         self.n = 0
 
     # -- texts -------------------------------------------------------------------------------
@@ -133,12 +135,12 @@ class _Generator:
         return f"Plan for: {task}\n{body}\n\n```diff\n{self.patch(task)}\n```"
 
     def tick(self) -> datetime:
-        self.clock += timedelta(seconds=self.rng.randint(5, 600))
+        self.clock += timedelta(seconds=self.rng.randint(1, max(2, round(2 * self.step_s))))
         return self.clock
 
     def new_id(self, prefix: str) -> str:
         self.n += 1
-        return f"{prefix}-{self.n:07d}"
+        return f"{self.prefix}{prefix}-{self.n:07d}"
 
     # -- rows --------------------------------------------------------------------------------
     def gateway(self, run_id: str, task: str, *, status="ok", finish="stop", completion=None) -> None:
@@ -364,11 +366,16 @@ class _Generator:
                                              "rating": "meh"})
 
 
-def generate_home(home: Home, lines: int, seed: int, edges: bool = True) -> dict[str, int]:
-    """Write about `lines` source lines into home/data/_kb; return lines written per file.
-    edges: add the fixed edge cases too (an oversize run, a file of no stream, a pending line)."""
+SPREAD_DAYS = 90  # generated traffic covers about 90 days: one day is about 1 % of the lines
+
+
+def generate_home(home: Home, lines: int, seed: int, edges: bool = True, start: datetime = START,
+                  days: float = SPREAD_DAYS, prefix: str = "") -> dict[str, int]:
+    """Write about `lines` source lines into home/data/_kb, spread over `days` from `start`;
+    return lines written per file. edges: add the fixed edge cases too (an oversize run, a file
+    of no stream, a pending line). prefix: put before every generated id."""
     home.kb.mkdir(parents=True, exist_ok=True)
-    gen = _Generator(seed, home.kb)
+    gen = _Generator(seed, home.kb, start, days * 86400 / max(lines, 1), prefix)
     while gen.w.lines < lines:
         roll = gen.rng.random()
         if roll < 0.03:
