@@ -40,12 +40,18 @@
     {{ return(adapter.get_relation(database=this.database, schema=this.schema, identifier=identifier)) }}
 {%- endmacro %}
 
+{% macro touched_output(model_name) -%}
+    {#- Which touched days an export follows (int_touched_days.output): the preference pairs and
+        their formats follow the pairs; every other export follows its candidates' rows. -#}
+    {{ return('pairs' if model_name in ('export_preference', 'export_openai_dpo', 'export_trl_preference') else 'rows') }}
+{%- endmacro %}
+
 {% macro delete_touched_days() -%}
     {#- Pre-hook of the exports and formats: on a delta run, delete the rows of the days this
         run writes (they are inserted again as they are now); otherwise reset_unless_delta. -#}
     {%- if is_incremental() and in_delta() -%}
         delete from {{ this }}
-        where day in (select day from {{ ref('int_touched_days') }} where output = 'exports')
+        where day in (select day from {{ ref('int_touched_days') }} where output = '{{ touched_output(this.name) }}')
     {%- else -%}
         {{ reset_unless_delta() }}
     {%- endif -%}

@@ -43,7 +43,7 @@
     {%- endif -%}
     {%- if in_delta() -%}
         {%- set touched = run_query(
-            "select strftime(day, '%Y-%m-%d') from " ~ ref('int_touched_days') ~ " where output = 'exports' order by 1"
+            "select strftime(day, '%Y-%m-%d') from " ~ ref('int_touched_days') ~ " where output = '" ~ touched_output(relation.identifier) ~ "' order by 1"
         ) -%}
         {{ return(touched.columns[0].values() | list) }}
     {%- endif -%}

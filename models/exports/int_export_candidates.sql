@@ -30,7 +30,7 @@ playbook_rows as (
     where
         stream = 'playbooks'
         {%- if in_delta() %}
-            and signals ->> 'playbook_id' in (select touched_playbooks.playbook_id from touched_playbooks)
+            and (signals ->> 'playbook_id')::varchar in (select touched_playbooks.playbook_id from touched_playbooks)
         {%- endif %}
         and not exists (
             select 1 from {{ ref('int_duplicate_copies') }} as copies

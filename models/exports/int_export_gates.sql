@@ -3,6 +3,7 @@
 -- candidates with the same normalised instruction and text, the first by category (accepted
 -- first), then id, passes; the others are quarantined. A candidate that fails a gate reaches
 -- no export. Keys only, no texts: it is decided again over every candidate each run, cheaply.
+-- depends_on: {{ ref('int_export_decisions_before') }}
 
 with candidates as (
     select

@@ -4,6 +4,7 @@
 -- formed among the first cap + 1 runs of each side (by a hash of the run id), so the work per
 -- prompt is bounded however many runs share it; cap + 1 per side always leaves cap pairs with
 -- different texts where the whole of each side would. A pair's day is the later of its runs'.
+-- depends_on: {{ ref('int_export_decisions_before') }}
 
 {%- set per_side = var('preference_pairs_per_prompt') + 1 %}
 

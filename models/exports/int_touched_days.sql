@@ -1,8 +1,10 @@
 -- The days whose parts a delta run writes, per output (docs/design.md, "Incremental runs"):
 -- evidence, the days of its new rows; scored runs, the days the touched runs were in and are
--- in now; the exports, the days of the touched candidates before and after, of every candidate
--- that shares a text or a prompt with one (a duplicate or a pair can change with it), of every
--- line that shares a stream and sig_hash with a new one, and of the new bad lines. The parts
+-- in now; the rows of rag, sft and quarantine, the days of the touched candidates before and
+-- after, of every gate decided otherwise than by the last run (in the texts a touched candidate
+-- has), of every line that shares a stream and sig_hash with a new one, and of the new bad
+-- lines; the preference pairs, the days of every pair chosen otherwise than by the last run (in
+-- the prompts a touched candidate answers) and of every pair of a touched run. The parts
 -- of every other day are carried unchanged into the new generation. Empty on a full build,
 -- which writes every day. Its post-hooks write the evidence and scored-runs partitions.
 
@@ -14,10 +16,6 @@ touched_runs as (
     select * from {{ ref('int_touched_runs') }}
 ),
 
-touched_playbooks as (
-    select * from {{ ref('int_touched_playbooks') }}
-),
-
 scored_before as (
     select * from {{ ref('int_scored_runs_before') }}
 ),
@@ -27,21 +25,6 @@ scored_runs as (
         run_id,
         recorded_at
     from {{ ref('scored_runs') }}
-),
-
-candidates_before as (
-    select * from {{ ref('int_export_candidates_before') }}
-),
-
-candidates as (
-    select
-        candidate_kind,
-        candidate_id,
-        playbook_id,
-        day,
-        text_key,
-        prompt_fingerprint
-    from {{ ref('int_export_candidates') }}
 ),
 
 evidence as (
@@ -73,24 +56,53 @@ touched_groups as (
     from new_evidence
 ),
 
-touched_candidates as (
+touched_keys as (
+    select * from {{ ref('int_touched_keys') }}
+),
+
+decisions_before as (
+    select * from {{ ref('int_export_decisions_before') }}
+),
+
+decisions_now as (
+    -- the same decisions as made this run, for the same groups
     select
-        day,
-        text_key,
-        prompt_fingerprint
-    from candidates
-    where
-        (candidate_kind = 'run' and candidate_id in (select touched_runs.run_id from touched_runs))
-        or (
-            candidate_kind = 'playbook'
-            and playbook_id in (select touched_playbooks.playbook_id from touched_playbooks)
-        )
+        'gate' as decision,
+        gates.candidate_kind || ':' || gates.candidate_id as decided,
+        gates.day,
+        coalesce(gates.quarantine_reason, 'passed') as outcome
+    from {{ ref('int_export_gates') }} as gates
+    where gates.text_key in (select touched_keys.text_key from touched_keys)
     union all
     select
-        day,
-        text_key,
-        prompt_fingerprint
-    from candidates_before
+        'pair' as decision,
+        pairs.id as decided,
+        pairs.day,
+        pairs.chosen_run_id || ' over ' || pairs.rejected_run_id as outcome
+    from {{ ref('int_preference_pairs') }} as pairs
+    where pairs.prompt_fingerprint in (select touched_keys.prompt_fingerprint from touched_keys)
+),
+
+changed_decisions as (
+    (select * from decisions_before except select * from decisions_now)
+    union all
+    (select * from decisions_now except select * from decisions_before)
+),
+
+pairs_of_touched_runs as (
+    -- a pair whose run changed changes its row, whether or not the pair itself did
+    select pairs.day from {{ ref('int_preference_pairs') }} as pairs
+    where
+        pairs.chosen_run_id in (select touched_runs.run_id from touched_runs)
+        or pairs.rejected_run_id in (select touched_runs.run_id from touched_runs)
+    union all
+    select decisions_before.day from decisions_before
+    where
+        decisions_before.decision = 'pair'
+        and (
+            split_part(decisions_before.outcome, ' over ', 1) in (select touched_runs.run_id from touched_runs)
+            or split_part(decisions_before.outcome, ' over ', 2) in (select touched_runs.run_id from touched_runs)
+        )
 ),
 
 evidence_days as (
@@ -105,17 +117,23 @@ scored_days as (
         on scored_runs.run_id = touched_runs.run_id
 ),
 
-export_days as (
-    select day from touched_candidates
+pair_days as (
+    -- pairs chosen otherwise than before, and every pair of a touched run
+    select day from changed_decisions
+    where decision = 'pair'
     union
-    select candidates.day from candidates
-    semi join touched_candidates
-        on candidates.text_key = touched_candidates.text_key
+    select day from pairs_of_touched_runs
+),
+
+row_days as (
+    -- the touched candidates' own rows (rag, sft, quarantine), before and after
+    select day from touched_keys
     union
-    select candidates.day from candidates
-    semi join touched_candidates
-        on candidates.prompt_fingerprint = touched_candidates.prompt_fingerprint
+    -- candidates whose duplicate gate was decided otherwise than before
+    select day from changed_decisions
+    where decision = 'gate'
     union
+    -- duplicate lines: every line sharing a stream and sig_hash with a new one
     select evidence.recorded_at::date as day from evidence
     semi join touched_groups
         on evidence.stream = touched_groups.stream and evidence.sig_hash = touched_groups.sig_hash
@@ -135,9 +153,14 @@ final as (
     from scored_days
     union all
     select
-        'exports' as output,
+        'rows' as output,
         day
-    from export_days
+    from row_days
+    union all
+    select
+        'pairs' as output,
+        day
+    from pair_days
 )
 
 select distinct

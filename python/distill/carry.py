@@ -17,6 +17,9 @@ from distill.warehouse import connect
 
 # The output folders of day partitions, by the output name int_touched_days uses.
 PARTITIONS = {"evidence": "data/evidence", "scored_runs": "data/scored-runs"}
+# The folders of day parts that follow the preference pairs' touched days (the others follow
+# their candidates' rows).
+PAIR_FOLDERS = ("exports/preference", "exports/openai/dpo", "exports/trl/chosen_rejected_conversational")
 
 
 def verify_current(home: Home, include_partial: bool) -> str | None:
@@ -74,7 +77,7 @@ def touched_days(staged: Home) -> dict[str, set[str]]:
     """The days this run wrote, per output (int_touched_days)."""
     with connect(staged) as conn:
         rows = conn.execute("select output, strftime(day, '%Y-%m-%d') from int_touched_days").fetchall()
-    days: dict[str, set[str]] = {"evidence": set(), "scored_runs": set(), "exports": set()}
+    days: dict[str, set[str]] = {"evidence": set(), "scored_runs": set(), "rows": set(), "pairs": set()}
     for output, day in rows:
         days[output].add(day)
     return days
@@ -94,10 +97,11 @@ def carry_untouched(home: Home, staged: Home) -> int:
                 carried += _link_all(day_dir, staged.output_root / folder / day_dir.name)
     for folder in staged.part_folders():
         relative = folder.relative_to(staged.output_root)
+        touched = days["pairs" if relative.as_posix() in PAIR_FOLDERS else "rows"]
         for part in sorted((current / relative).glob("*.jsonl")):
             day = part.name.removesuffix(".jsonl")
             target = folder / part.name
-            if day not in days["exports"] and not target.exists() and ".firewall-breach" not in part.name:
+            if day not in touched and not target.exists() and ".firewall-breach" not in part.name:
                 os.link(part, target)
                 carried += 1
     return carried

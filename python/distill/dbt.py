@@ -65,9 +65,16 @@ def _inside(home: Home) -> Iterator[None]:
 
 
 def _parse_for(all_vars: dict[str, Any]) -> Path:
-    """The shared saved parse for these vars."""
-    key = hashlib.sha256(json.dumps(all_vars, sort_keys=True).encode()).hexdigest()[:16]
-    return PARSE_CACHE / f"partial_parse.{key}.msgpack"
+    """The shared saved parse for these vars and this version of the project's files (a saved
+    parse of other files is never handed to dbt: its partial parsing missed a changed unit test)."""
+    digest = hashlib.sha256(json.dumps(all_vars, sort_keys=True).encode())
+    root = PARSE_CACHE.parent.parent
+    for folder in ("models", "macros", "seeds", "tests"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return PARSE_CACHE / f"partial_parse.{digest.hexdigest()[:16]}.msgpack"
 
 
 def _copy_parse(source: Path, target: Path) -> None:

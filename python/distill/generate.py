@@ -109,7 +109,7 @@ class _Generator:
         self.w = _Writer(folder)
         self.clock = start
         self.step_s = step_s  # the mean time between two rows
-        self.prefix = prefix  # ids of another generation (bench's next day) never collide
+        self.prefix = prefix  # ids of another generation (bench's next day) never collide, and sort later
         self.n = 0
 
     # -- texts -------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ class _Generator:
 
     def new_id(self, prefix: str) -> str:
         self.n += 1
-        return f"{self.prefix}{prefix}-{self.n:07d}"
+        return f"{prefix}-{self.prefix}{self.n:07d}"
 
     # -- rows --------------------------------------------------------------------------------
     def gateway(self, run_id: str, task: str, *, status="ok", finish="stop", completion=None) -> None:

@@ -12,9 +12,11 @@ def test_bench_writes_its_figures(tmp_path):
     assert figures["lines"] >= 300 and figures["runs"] == 1
     assert figures["floor_s"] > 0 and figures["run_all_s"] > 0 and figures["noop_s"] > 0
     assert figures["ratio"] == round(figures["run_all_s"] / figures["floor_s"], 1)
-    assert figures["peak_rss_mb"] > 0 and figures["incremental_s"] > 0
-    assert figures["incremental_pct"] == round(100 * figures["incremental_s"] / figures["run_all_s"], 1)
-    assert "run-all s" in result.stdout and "no-op s" in result.stdout and "+1 % s (incremental)" in result.stdout
+    assert figures["peak_rss_mb"] > 0 and figures["next_day_s"] > 0 and figures["scattered_s"] > 0
+    assert figures["next_day_pct"] == round(100 * figures["next_day_s"] / figures["run_all_s"], 1)
+    assert figures["scattered_pct"] == round(100 * figures["scattered_s"] / figures["run_all_s"], 1)
+    for label in ("run-all s", "no-op s", "+1 % next day s", "+1 % scattered s"):
+        assert label in result.stdout
     # the lines appended for the incremental runs are taken away again
     reference = tmp_path / "reference"
     assert run_cli("generate", "--lines", "300", "--seed", "1", home=reference).code == 0

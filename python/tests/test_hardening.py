@@ -196,8 +196,9 @@ def test_bench_takes_away_only_its_own_bytes(tmp_path):
     kb.mkdir(parents=True)
     for stream in ("auto_apply", "task_outcomes"):
         (kb / f"{stream}.jsonl").write_text("old\n")
-    appended = bench._append_one_percent(home, 3)
-    assert {a.path.name for a in appended} >= {"auto_apply.jsonl", "task_outcomes.jsonl"}
+    appended = bench._append(home, {"auto_apply.jsonl": b"bench 1\n", "task_outcomes.jsonl": b"bench 2\n",
+                                    "tool_runs.jsonl": b"a new file\n"})
+    assert {a.path.name for a in appended} == {"auto_apply.jsonl", "task_outcomes.jsonl", "tool_runs.jsonl"}
     with (kb / "auto_apply.jsonl").open("a") as handle:  # a real writer, meanwhile
         handle.write("a real writer's line\n")
     left = bench._take_away(appended)

@@ -17,22 +17,28 @@ source_units as (
     select * from {{ ref('stg_source_units') }}
 ),
 
-read_now as (
+checked_lines as (
+    -- the stream lines this run read, each read again from its file ...
     select
         source_file,
         line_offset,
-        byte_offset,
-        line_bytes,
-        read_seq = (select max(source_units.read_seq) from source_units) as is_read_now
+        distill_sig_hash(try(decode(distill_source_line(source_file, byte_offset, line_bytes)))) as file_sig_hash
     from source_records
-),
-
-trace_units as (
+    where
+        byte_offset is not null
+        and read_seq = (select max(source_units.read_seq) from source_units)
+    union all
+    -- ... and the trace units, which this run read whole from their files
     select
-        source_file,
-        line_offset,
-        unit_text
+        source_units.source_file,
+        source_units.line_offset,
+        distill_sig_hash(source_units.unit_text) as file_sig_hash
     from source_units
+    semi join source_records
+        on
+            source_units.source_file = source_records.source_file
+            and source_units.line_offset = source_records.line_offset
+            and source_records.byte_offset is null
 ),
 
 recomputed as (
@@ -41,24 +47,10 @@ recomputed as (
         evidence.source_file,
         evidence.line_offset,
         evidence.sig_hash,
-        case
-            when read_now.is_read_now is false then evidence.sig_hash
-            when read_now.byte_offset is not null
-                then distill_sig_hash(try(decode(
-                        distill_source_line(read_now.source_file, read_now.byte_offset, read_now.line_bytes)
-                    )))
-            else distill_sig_hash(trace_units.unit_text)
-        end as recomputed_sig_hash
+        checked_lines.file_sig_hash as recomputed_sig_hash
     from evidence
-    left join read_now
-        on
-            evidence.source_file = read_now.source_file
-            and evidence.line_offset = read_now.line_offset
-    left join trace_units
-        on
-            read_now.byte_offset is null
-            and evidence.source_file = trace_units.source_file
-            and evidence.line_offset = trace_units.line_offset
+    inner join checked_lines
+        on evidence.source_file = checked_lines.source_file and evidence.line_offset = checked_lines.line_offset
 )
 
 select * from recomputed

@@ -6,16 +6,22 @@
 -- depends_on: {{ ref('export_preference') }}
 -- depends_on: {{ ref('quarantine') }}
 
+{%- set pattern = output_path() ~ '/exports/**/*.jsonl' %}
+{%- set found = execute and run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] > 0 %}
+
 with exported_rows as (
-    select
-        filename as export_file,
-        json as exported_row
-    from
-        read_json_objects(
-            '{{ output_path() }}/exports/**/*.jsonl',
-            format = 'newline_delimited',
-            filename = true
-        )
+    {%- if found %}
+        select
+            filename as export_file,
+            json as exported_row
+        from read_json_objects('{{ pattern }}', format = 'newline_delimited', filename = true)
+    {%- else %}
+        -- no part was written (an empty corpus, or a run that touched no export day)
+        select
+            null::varchar as export_file,
+            null::json as exported_row
+        where false
+    {%- endif %}
 ),
 
 matched as (

@@ -4,7 +4,7 @@
 
 with touched_days as (
     select * from {{ ref('int_touched_days') }}
-    where output = 'exports'
+    where output = 'pairs'
 ),
 
 preference as (
