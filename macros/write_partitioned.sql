@@ -1,9 +1,9 @@
-{% macro write_partitioned(folder, relation, date_column, order_by, output) -%}
-    {#- Post-hook of int_touched_days: copy a model to DISTILL_HOME/<folder>/day=YYYY-MM-DD/
-        data_0.parquet (Hive style), every day on a full build, on a delta run only the days
-        int_touched_days lists for `output` (distill carries the others). Rows arrive a day at a
-        time, few writers are open at once and they flush small, so memory stays bounded over
-        thousands of days; one thread, so each day is exactly one file, the same file every run. -#}
+{% macro write_partitioned(folder, date_column, order_by, delta_days) -%}
+    {#- Post-hook: copy the model to DISTILL_HOME/<folder>/day=YYYY-MM-DD/data_0.parquet (Hive
+        style): every day on a full build, on a delta run only the days `delta_days` (a query)
+        lists (distill carries the others). Rows arrive a day at a time, few writers are open at
+        once and they flush small, so memory stays bounded over thousands of days; one thread,
+        so each day is exactly one file, the same file every run. -#}
     set partitioned_write_max_open_files = 4;
     set partitioned_write_flush_threshold = 10000;
     {%- call on_one_thread() %}
@@ -11,9 +11,9 @@
         select
             *,
             strftime({{ date_column }}, '%Y-%m-%d') as day
-        from {{ relation }}
+        from {{ this }}
         {%- if in_delta() %}
-            where {{ date_column }}::date in (select day from {{ this }} where output = '{{ output }}')
+            where {{ date_column }}::date in ({{ delta_days }})
         {%- endif %}
         order by day, {{ order_by }}
     ) to '{{ output_path() }}/{{ folder }}' (

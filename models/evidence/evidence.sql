@@ -1,7 +1,9 @@
 -- The unified evidence table: one row per valid source line, whatever its stream, with
 -- provenance (source_file, line_offset, sig_hash, recorded_at) and the texts and signals
--- the scorer reads. Written to data/evidence/ as Parquet partitioned by day (int_touched_days).
+-- the scorer reads. Written to data/evidence/ as Parquet partitioned by day (its post-hook).
 -- Incremental: a delta run appends the rows of the lines it read; a line is never evidence twice.
+-- depends_on: {{ ref('stg_source_records') }}
+-- depends_on: {{ ref('stg_source_lines') }}
 
 with gateway_calls as (
     select * from {{ ref('stg_gateway_calls') }}

@@ -27,12 +27,12 @@ final as (
         rejected.body as rejected,
         pairs.chosen_run_id,
         pairs.rejected_run_id,
+        pairs.day,
         {
             'run_ids': [pairs.chosen_run_id, pairs.rejected_run_id],
             'evidence_ids': list_concat(chosen.provenance['evidence_ids'], rejected.provenance['evidence_ids']),
             'source_lines': list_concat(chosen.provenance['source_lines'], rejected.provenance['source_lines'])
-        } as provenance,
-        pairs.day
+        } as provenance
     from pairs
     inner join candidates as chosen
         on pairs.chosen_run_id = chosen.candidate_id

@@ -25,10 +25,11 @@ where
         and previous.playbook_id in (select touched_playbooks.playbook_id from touched_playbooks)
     )
 {%- else -%}
-select
-    null::date as day,
-    null::varchar as text_key,
-    null::varchar as prompt_fingerprint
-from touched_runs
-where false
+    select
+        null::date as day,
+        null::varchar as text_key,
+        null::varchar as prompt_fingerprint
+    from touched_runs
+    cross join touched_playbooks
+    where false
 {%- endif %}

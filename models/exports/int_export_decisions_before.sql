@@ -27,11 +27,11 @@ select
 from {{ pairs }} as previous
 where previous.prompt_fingerprint in (select touched_keys.prompt_fingerprint from touched_keys)
 {%- else -%}
-select
-    null::varchar as decision,
-    null::varchar as decided,
-    null::date as day,
-    null::varchar as outcome
-from touched_keys
-where false
+    select
+        null::varchar as decision,
+        null::varchar as decided,
+        null::date as day,
+        null::varchar as outcome
+    from touched_keys
+    where false
 {%- endif %}

@@ -26,11 +26,11 @@ ranked as (
         case
             when gate_failure is null
                 then row_number() over (
-                    partition by gate_failure is null, text_key
-                    order by
-                        case category when 'accepted' then 0 when 'partially_accepted' then 1 else 2 end,
-                        candidate_id
-                )
+                        partition by gate_failure is null, text_key
+                        order by
+                            case category when 'accepted' then 0 when 'partially_accepted' then 1 else 2 end,
+                            candidate_id
+                    )
         end as rank_among_equal_texts
     from candidates
 ),
@@ -41,15 +41,15 @@ final as (
         candidate_id,
         category,
         day,
+        text_key,
+        prompt_fingerprint,
+        body_key,
+        id_hash,
         coalesce(gate_failure, case when rank_among_equal_texts > 1 then 'duplicate' end) as quarantine_reason,
         coalesce(
             gate_detail,
             case when rank_among_equal_texts > 1 then 'same normalised instruction and text as another candidate' end
-        ) as quarantine_detail,
-        text_key,
-        prompt_fingerprint,
-        body_key,
-        id_hash
+        ) as quarantine_detail
     from ranked
 )
 

@@ -6,7 +6,7 @@
 -- lines; the preference pairs, the days of every pair chosen otherwise than by the last run (in
 -- the prompts a touched candidate answers) and of every pair of a touched run. The parts
 -- of every other day are carried unchanged into the new generation. Empty on a full build,
--- which writes every day. Its post-hooks write the evidence and scored-runs partitions.
+-- which writes every day.
 
 with new_evidence as (
     select * from {{ ref('int_new_evidence') }}
@@ -84,9 +84,17 @@ decisions_now as (
 ),
 
 changed_decisions as (
-    (select * from decisions_before except select * from decisions_now)
+    (
+        select * from decisions_before
+        except
+        select * from decisions_now
+    )
     union all
-    (select * from decisions_now except select * from decisions_before)
+    (
+        select * from decisions_now
+        except
+        select * from decisions_before
+    )
 ),
 
 pairs_of_touched_runs as (
@@ -169,7 +177,7 @@ select distinct
 from final
 where
     day is not null
-    {%- if not in_delta() %}
+{%- if not in_delta() %}
         -- a full build writes every day: nothing is carried
         and false
     {%- endif %}

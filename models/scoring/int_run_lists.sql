@@ -17,10 +17,10 @@ with listed as (
 
 select
     run_id,
+    -- the run's day: the UTC date of its earliest evidence (the day part its exports go to)
+    first_recorded_at::date as run_day,
     list_transform(list_sort(run_lines), lambda line: line['evidence_id']) as evidence_ids,
     list_transform(list_sort(run_lines), lambda line: line['source_line']) as source_lines,
-    list_sort(list_distinct(run_streams)) as streams,
-    -- the run's day: the UTC date of its earliest evidence (the day part its exports go to)
-    first_recorded_at::date as run_day
+    list_sort(list_distinct(run_streams)) as streams
 from listed
 where row_in_run = 1

@@ -14,9 +14,9 @@ from {{ previous }} as previous
 semi join touched_runs
     on previous.run_id = touched_runs.run_id
 {%- else -%}
-select
-    null::varchar as run_id,
-    null::date as scored_day
-from touched_runs
-where false
+    select
+        null::varchar as run_id,
+        null::date as scored_day
+    from touched_runs
+    where false
 {%- endif %}

@@ -24,13 +24,17 @@ touched_evidence as (
     {%- endif %}
 ),
 
+attempts as (
+    select unnest(['local', 'cloud']) as attempt
+),
+
 run_ids as (
     select run_id from touched_evidence
     where run_id is not null and stream not in ('escalations', 'replay_runs', 'playbooks')
     union all
     select (touched_evidence.signals ->> 'escalation_id') || ':' || attempts.attempt as run_id
     from touched_evidence
-    cross join (select unnest(['local', 'cloud']) as attempt) as attempts
+    cross join attempts
     where touched_evidence.stream = 'escalations'
 )
 

@@ -18,7 +18,7 @@ from distill.home import Home, open_no_follow
 from distill.lines import open_source
 
 
-def register_functions(conn: duckdb.DuckDBPyConnection, home: Path | None = None) -> None:
+def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None = None) -> None:
     """`distill_sig_hash(line)`: the RFC 8785 sha256 of a JSON line (docs/design.md), NULL if not
     I-JSON; with a home, `distill_source_line(file, byte_offset, line_bytes)`: the line's bytes
     read again from the file itself (invariant 4 proves a hash against the file, not a copy)."""
@@ -43,19 +43,21 @@ def register_functions(conn: duckdb.DuckDBPyConnection, home: Path | None = None
         )
 
 
-def source_line_reader(home: Path):
+def source_line_reader(home: str | Path):
     """A vectorised reader of (file relative to the home, byte offset, length) -> the bytes, or
     NULL where the file is gone or shorter. A plain file is opened once per batch (never through
     a symlink) and read with pread; a gzip archive is decompressed once and kept for the batches
     that follow (its offsets count decompressed bytes)."""
     archive: dict[str, bytes | None] = {}  # the last archive read, by name
+    # resolved at each call: dbt runs inside the home, and one process may build several homes
+    root = lambda: Path(home).resolve()  # noqa: E731
 
     def piece_of(name: str, offset: int, length: int, handles: dict) -> bytes | None:
         if name.endswith(".gz"):
             if name not in archive:
                 archive.clear()
                 try:
-                    with open_source(home / name) as handle:
+                    with open_source(root() / name) as handle:
                         archive[name] = handle.read()
                 except (OSError, EOFError, DistillError):
                     archive[name] = None
@@ -63,7 +65,7 @@ def source_line_reader(home: Path):
             return None if data is None or offset + length > len(data) else data[offset : offset + length]
         if name not in handles:
             try:
-                handles[name] = open_no_follow(home / name, os.O_RDONLY)
+                handles[name] = open_no_follow(root() / name, os.O_RDONLY)
             except (OSError, DistillError):
                 handles[name] = None
         fd = handles[name]
@@ -92,7 +94,7 @@ class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         # The folders the models write into must exist before DuckDB opens or COPYs anything.
         home, output_root = plugin_config.get("home"), plugin_config.get("output_root")
-        self.home = Home.resolve(home).root if home else None
+        self.home = home or None  # as configured ("." while dbt runs inside the home)
         if home:
             root = Home.resolve(home)
             staged = Path(output_root).resolve() if output_root else None

@@ -125,7 +125,7 @@ def build(
     plan = None
     try:
         dbt.forget_results(staged)
-        plan = _read_plan(home, dbt_vars, force, stopped_half_way, stage)
+        plan = _read_plan(home, all_vars, force, stopped_half_way, stage)
         if not plan.full:
             try:
                 changed = carry.verify_current(home, include_partial)
@@ -134,7 +134,7 @@ def build(
                 breaches += 1
                 raise
             if changed is not None:
-                plan = _read_plan(home, dbt_vars, force, stopped_half_way, stage, reason=changed)
+                plan = _read_plan(home, all_vars, force, stopped_half_way, stage, reason=changed)
         incremental.write_plan(home, plan)
         delta = {} if plan.full else {"delta": True}  # the models then work on the touched set
         try:
@@ -181,7 +181,7 @@ def build(
                    read=_read_note(plan))
 
 
-def _read_plan(home: Home, dbt_vars: dict | None, force: bool, stopped_half_way: bool, stage: str,
+def _read_plan(home: Home, all_vars: dict, force: bool, stopped_half_way: bool, stage: str,
                reason: str | None = None) -> incremental.ReadPlan:
     """What this run reads: what the sources gained since the last complete run, or everything."""
     for why, holds in (
@@ -192,7 +192,7 @@ def _read_plan(home: Home, dbt_vars: dict | None, force: bool, stopped_half_way:
     ):
         if reason is None and holds:
             reason = why
-    return incremental.make_plan(home, receipts.project_fingerprint({"vars": dbt_vars or {}}), reason)
+    return incremental.make_plan(home, receipts.project_fingerprint({"vars": all_vars}), reason)
 
 
 def _remember_read(home: Home, plan: incremental.ReadPlan) -> None:

@@ -54,7 +54,8 @@ def test_layer_1_the_type_and_the_table_refuse_a_rejected_row(home):
 # between the rejected runs and the file.
 ADMIT_ALL = {"macros/sft_never.sql": (
     "        ('accepted')\n", "        ('accepted', 'partially_accepted', 'rejected', 'needs_human_review')\n")}
-NO_SFT_NEVER = {"models/exports/export_sft.sql": ("and category not in {{ sft_never() }}", "")}
+NO_SFT_NEVER = {"models/exports/export_sft.sql": ("and candidates.category not in {{ sft_never() }}", "")}
+REBUILD_SFT = ["build", "--select", "int_export_candidates", "int_export_gates", "export_sft"]
 
 
 def force_everything_rejected(home: Path) -> None:
@@ -70,15 +71,15 @@ def force_everything_rejected(home: Path) -> None:
 def test_layer_2_sft_never_drops_forced_categories_when_the_admission_admits_everything(home, patched_project):
     patched_project(ADMIT_ALL)
     force_everything_rejected(home)
-    dbt.invoke(Home(home), ["build", "--select", "int_export_gates", "export_sft"])
-    assert parts(home, SFT) == [] or {p.read_text() for p in parts(home, SFT)} == {""}
+    dbt.invoke(Home(home), REBUILD_SFT)
+    assert parts(home, SFT) and {p.read_text() for p in parts(home, SFT)} == {""}  # every day emptied
 
 
 def test_layer_1_the_table_refuses_what_passes_the_model_when_sft_never_is_gone(home, patched_project):
     patched_project(ADMIT_ALL | NO_SFT_NEVER)
     force_everything_rejected(home)
     with pytest.raises(DistillError, match="(?i)constraint"):
-        dbt.invoke(Home(home), ["build", "--select", "int_export_gates", "export_sft"])
+        dbt.invoke(Home(home), REBUILD_SFT)
 
 
 def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_nothing_reaches_exports(home, monkeypatch, capsys):

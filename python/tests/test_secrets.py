@@ -238,7 +238,7 @@ def test_the_gate_fails_closed_without_its_pattern_table(secret_home, tmp_path):
     with duckdb.connect(str(home / "data" / "warehouse.duckdb")) as conn:
         conn.execute("drop table secret_patterns")
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_export_gates", "--profiles-dir", ".",
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_export_candidates", "--profiles-dir", ".",
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         cwd=PROJECT_DIR, env={**os.environ, "DISTILL_HOME": str(home)}, capture_output=True, text=True, timeout=300,
     )

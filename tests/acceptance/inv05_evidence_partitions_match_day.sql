@@ -1,6 +1,6 @@
 -- Invariant 5: the evidence partitions on disk match recorded_at's day and hold every evidence
 -- row once (matched by source line). A null recorded_at is invariant 3's to report. On a delta
--- run, the days it wrote (int_touched_days, whose post-hook writes the partitions).
+-- run, the days it wrote (int_touched_days lists them).
 
 with partitioned as (
     select

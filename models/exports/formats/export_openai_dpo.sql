@@ -18,10 +18,10 @@ preference as (
 final as (
     select
         id as preference_id,
+        day,
         { 'messages': [{ 'role': 'user', 'content': prompt }] } as input,
         [{ 'role': 'assistant', 'content': chosen }] as preferred_output,
-        [{ 'role': 'assistant', 'content': rejected }] as non_preferred_output,
-        day
+        [{ 'role': 'assistant', 'content': rejected }] as non_preferred_output
     from preference
 )
 

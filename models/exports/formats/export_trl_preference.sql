@@ -18,10 +18,10 @@ preference as (
 final as (
     select
         id as preference_id,
+        day,
         [{ 'role': 'user', 'content': prompt }] as prompt,
         [{ 'role': 'assistant', 'content': chosen }] as chosen,
-        [{ 'role': 'assistant', 'content': rejected }] as rejected,
-        day
+        [{ 'role': 'assistant', 'content': rejected }] as rejected
     from preference
 )
 
