@@ -10,6 +10,16 @@
     (select max(read_seq) from {{ ref('stg_source_lines') }})
 {%- endmacro %}
 
+{% macro lines_read_now() -%}
+    {#- A select of the (source_file, line_offset) of every stream line this run read (not the
+        trace units, which every run reads whole). -#}
+    select
+        source_file,
+        line_offset
+    from {{ ref('stg_source_records') }}
+    where read_seq = {{ delta_seq() }} and byte_offset is not null
+{%- endmacro %}
+
 {% macro reset_unless_delta() -%}
     {#- Pre-hook of the tables a delta run maintains: outside one, empty the table first, so
         that plain dbt rebuilds it whole. -#}

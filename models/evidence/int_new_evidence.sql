@@ -5,25 +5,18 @@ with evidence as (
     select * from {{ ref('evidence') }}
 ),
 
-{% if in_delta() -%}
-    new_lines as (
-        select
-            source_file,
-            line_offset
-        from {{ ref('stg_source_records') }}
-        where read_seq = {{ delta_seq() }} and byte_offset is not null
-    ),
-
-    new_evidence as (
-        select evidence.* from evidence
-        semi join new_lines
-            on evidence.source_file = new_lines.source_file and evidence.line_offset = new_lines.line_offset
-    ),
-{%- else %}
-new_evidence as (
-    select * from evidence
+new_lines as (
+    {{ lines_read_now() }}
 ),
-{%- endif %}
+
+new_evidence as (
+    select evidence.*
+    from evidence
+    {%- if in_delta() %}
+    semi join new_lines
+        on evidence.source_file = new_lines.source_file and evidence.line_offset = new_lines.line_offset
+    {%- endif %}
+),
 
 final as (
     select

@@ -36,11 +36,7 @@ evidence as (
 ),
 
 new_lines as (
-    select
-        source_file,
-        line_offset
-    from {{ ref('stg_source_records') }}
-    where read_seq = {{ delta_seq() }} and byte_offset is not null
+    {{ lines_read_now() }}
 ),
 
 new_bad_lines as (
