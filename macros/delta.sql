@@ -67,17 +67,23 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro is_touched_candidate(prefix='') -%}
+    {#- Whether a candidate row (its columns behind `prefix`, e.g. 'previous.') belongs to a
+        touched run or playbook. -#}
+    (
+        ({{ prefix }}candidate_kind = 'run'
+            and {{ prefix }}candidate_id in (select run_id from {{ ref('int_touched_runs') }}))
+        or ({{ prefix }}candidate_kind = 'playbook'
+            and {{ prefix }}playbook_id in (select playbook_id from {{ ref('int_touched_playbooks') }}))
+    )
+{%- endmacro %}
+
 {% macro delete_touched_candidates() -%}
     {#- Pre-hook of int_export_candidates: on a delta run, delete the touched runs' and
         playbooks' candidates (they are inserted again as they are now, or leave). -#}
     {%- if is_incremental() and in_delta() -%}
         delete from {{ this }}
-        where
-            (candidate_kind = 'run' and candidate_id in (select run_id from {{ ref('int_touched_runs') }}))
-            or (
-                candidate_kind = 'playbook'
-                and playbook_id in (select playbook_id from {{ ref('int_touched_playbooks') }})
-            )
+        where {{ is_touched_candidate() }}
     {%- else -%}
         {{ reset_unless_delta() }}
     {%- endif -%}

@@ -18,12 +18,7 @@ select
     previous.text_key,
     previous.prompt_fingerprint
 from {{ previous }} as previous
-where
-    (previous.candidate_kind = 'run' and previous.candidate_id in (select touched_runs.run_id from touched_runs))
-    or (
-        previous.candidate_kind = 'playbook'
-        and previous.playbook_id in (select touched_playbooks.playbook_id from touched_playbooks)
-    )
+where {{ is_touched_candidate('previous.') }}
 {%- else -%}
     select
         null::date as day,

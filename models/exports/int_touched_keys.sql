@@ -2,15 +2,7 @@
 -- which a duplicate or a preference pair can change this run, and the days those candidates
 -- were and are in.
 
-with touched_runs as (
-    select * from {{ ref('int_touched_runs') }}
-),
-
-touched_playbooks as (
-    select * from {{ ref('int_touched_playbooks') }}
-),
-
-candidates as (
+with candidates as (
     select * from {{ ref('int_export_candidates') }}
 ),
 
@@ -20,12 +12,7 @@ final as (
         text_key,
         prompt_fingerprint
     from candidates
-    where
-        (candidate_kind = 'run' and candidate_id in (select touched_runs.run_id from touched_runs))
-        or (
-            candidate_kind = 'playbook'
-            and playbook_id in (select touched_playbooks.playbook_id from touched_playbooks)
-        )
+    where {{ is_touched_candidate() }}
     union all
     select
         day,
