@@ -20,8 +20,8 @@ from distill.lines import open_source
 
 def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None = None) -> None:
     """`distill_sig_hash(line)`: the RFC 8785 sha256 of a JSON line (docs/design.md), NULL if not
-    I-JSON; with a home, `distill_source_line(file, byte_offset, line_bytes)`: the line's bytes
-    read again from the file itself (invariant 4 proves a hash against the file, not a copy)."""
+    I-JSON; with a home, `distill_source_line(file, byte_offset, line_bytes)`: the line read again
+    from the file itself (invariant 4 proves a hash against the file, not a copy)."""
     conn.create_function(
         "distill_sig_hash",
         sig_hash_arrow,
@@ -36,7 +36,7 @@ def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None 
             "distill_source_line",
             source_line_reader(home),
             [duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT"), duckdb.sqltype("BIGINT")],
-            duckdb.sqltype("BLOB"),
+            duckdb.sqltype("VARCHAR"),
             type="arrow",
             null_handling="special",
             side_effects=False,  # reads files, but the same arguments read the same bytes within a run
@@ -44,8 +44,9 @@ def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None 
 
 
 def source_line_reader(home: str | Path):
-    """A vectorised reader of (file relative to the home, byte offset, length) -> the bytes, or
-    NULL where the file is gone or shorter. A plain file is opened once per batch (never through
+    """A vectorised reader of (file relative to the home, byte offset, length) -> the line, or
+    NULL where the file is gone or shorter or the bytes are not UTF-8 (such a line has no
+    sig_hash). It never raises: an error inside `try()` would make DuckDB call it once per row. A plain file is opened once per batch (never through
     a symlink) and read with pread; a gzip archive is decompressed once and kept for the batches
     that follow (its offsets count decompressed bytes)."""
     archive: dict[str, bytes | None] = {}  # the last archive read, by name
@@ -74,18 +75,24 @@ def source_line_reader(home: str | Path):
         data = os.pread(fd, length, offset)
         return data if len(data) == length else None
 
+    def text_of(data: bytes | None) -> str | None:
+        try:
+            return None if data is None else data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
     def read(files: pa.Array, offsets: pa.Array, lengths: pa.Array) -> pa.Array:
         handles: dict[str, int | None] = {}
         try:
             out = [
-                None if None in (name, offset, length) else piece_of(name, offset, length, handles)
+                None if None in (name, offset, length) else text_of(piece_of(name, offset, length, handles))
                 for name, offset, length in zip(files.to_pylist(), offsets.to_pylist(), lengths.to_pylist())
             ]
         finally:
             for fd in handles.values():
                 if fd is not None:
                     os.close(fd)
-        return pa.array(out, pa.binary())
+        return pa.array(out, pa.string())
 
     return read
 

@@ -22,7 +22,7 @@ checked_lines as (
     select
         source_file,
         line_offset,
-        distill_sig_hash(try(decode(distill_source_line(source_file, byte_offset, line_bytes)))) as file_sig_hash
+        distill_sig_hash(distill_source_line(source_file, byte_offset, line_bytes)) as file_sig_hash
     from source_records
     where
         byte_offset is not null
