@@ -40,4 +40,6 @@ final as (
         on pairs.rejected_run_id = rejected.candidate_id
 )
 
+-- stored a day at a time, so each day part's COPY reads only that day's row groups
 select * from final
+order by day, id

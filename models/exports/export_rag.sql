@@ -42,4 +42,6 @@ final as (
     from grounded
 )
 
+-- stored a day at a time, so each day part's COPY reads only that day's row groups
 select * from final
+order by day, id

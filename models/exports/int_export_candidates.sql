@@ -106,7 +106,10 @@ gated as (
             when is_orphan then 'orphan_reference'
             when coalesce(trim(instruction), '') = '' or coalesce(trim(body), '') = '' then 'empty_text'
             when length(instruction) + length(body) > {{ var('max_export_chars') }} then 'oversize'
-        end as first_failure
+        end as first_failure,
+        -- each text normalised once: the keys below share them
+        {{ normalize_text('instruction') }} as normalized_instruction,
+        {{ normalize_text('body') }} as normalized_body
     from candidates
 ),
 
@@ -134,9 +137,9 @@ final as (
         end as gate_detail,
         -- the keys candidates are compared by: equal normalised texts (duplicates), the same
         -- prompt (preference pairs), equal normalised responses (no identical pairs)
-        sha256({{ normalize_text('instruction') }} || chr(31) || {{ normalize_text('body') }}) as text_key,
-        {{ prompt_fingerprint('instruction') }} as prompt_fingerprint,
-        sha256({{ normalize_text('body') }}) as body_key,
+        sha256(normalized_instruction || chr(31) || normalized_body) as text_key,
+        sha256(normalized_instruction) as prompt_fingerprint,  -- prompt_fingerprint(instruction)
+        sha256(normalized_body) as body_key,
         sha256(candidate_id) as id_hash,
         {
             -- a run id that is itself a secret leaves with no row: the evidence ids still lead

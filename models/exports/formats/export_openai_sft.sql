@@ -22,4 +22,6 @@ final as (
     from sft
 )
 
+-- stored a day at a time, so each day part's COPY reads only that day's row groups
 select * from final
+order by day, sft_id

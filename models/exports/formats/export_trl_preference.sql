@@ -25,4 +25,6 @@ final as (
     from preference
 )
 
+-- stored a day at a time, so each day part's COPY reads only that day's row groups
 select * from final
+order by day, preference_id
