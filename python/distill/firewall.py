@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home
+from distill.rowcheck import valid_row_sql
 from distill.schemas import PreferenceSample, QuarantineRecord, RagSample, SftSample
 
 EXPORT_TYPES: dict[str, type[BaseModel]] = {
@@ -45,43 +46,103 @@ def _problem(model: str, row: BaseModel, include_partial: bool) -> str | None:
     return None
 
 
+def _allowed_problems_sql(model: str, include_partial: bool) -> str:
+    """The rules of `_problem` as SQL over a row's JSON: true when the row passes them."""
+    if model == "export_sft":
+        allowed = SFT_WITH_PARTIAL if include_partial else SFT_STRICT
+        return f"(json ->> 'quality_score') in ({', '.join(repr(c) for c in sorted(allowed))})"
+    if model == "export_preference":
+        return "(json ->> 'chosen_run_id') is distinct from (json ->> 'rejected_run_id')"
+    return "true"
+
+
 def validate_export(home: Home, model: str, include_partial: bool = False, move_aside: bool = True,
                     parts: list[Path] | None = None) -> int:
     """Validate an export's day parts (all of them, or `parts`); return the rows read or raise,
-    after moving the part with a forbidden row aside."""
+    after moving the part with a forbidden row aside. Every row is checked in one DuckDB pass
+    (distill.rowcheck); pydantic validates the first row of each part, and every row of a part
+    the pass finds a problem in, so that the error names the line and the field."""
     folder = home.export_dir(model)
     if not folder.is_dir():
         raise DistillError(f"{home.relative(folder)} was not written: rerun `distill run-all`")
-    return sum(
-        validate_part(home, path, model, include_partial, move_aside)
-        for path in (home.export_parts(model) if parts is None else parts)
-    )
+    paths = sorted(home.export_parts(model) if parts is None else parts)
+    if not paths:
+        return 0
+    record_type = EXPORT_TYPES[model]
+    counted = _row_counts(paths, f"{valid_row_sql(record_type)} and {_allowed_problems_sql(model, include_partial)}")
+    rows = 0
+    for path in paths:
+        lines, good = counted.get(str(path), (None, None)) if counted is not None else (None, None)
+        if lines is None or good != lines or _newlines(path) != lines:
+            rows += validate_part(home, path, model, include_partial, move_aside)  # names the row, or raises
+            continue
+        with path.open("rb") as handle:
+            first = handle.readline()
+        if first:
+            _validate_line(home, path, 0, first, model, include_partial, move_aside)
+        rows += lines
+    return rows
+
+
+def _row_counts(paths: list[Path], valid: str) -> dict[str, tuple[int, int]] | None:
+    """Each part's rows and the rows `valid` holds for, in one pass; None if DuckDB cannot read
+    a part as JSON lines (pydantic then reads each part and names the line)."""
+    try:
+        with duckdb.connect() as conn:
+            conn.execute("set threads = 2")
+            found = conn.execute(
+                f"""
+                select filename, count(*), count(*) filter (where {valid})
+                from read_json_objects(?, format = 'newline_delimited', filename = true)
+                group by filename
+                """,
+                [[str(p) for p in paths]],
+            ).fetchall()
+    except duckdb.Error:
+        return None
+    return {name: (lines, good) for name, lines, good in found}
+
+
+def _newlines(path: Path) -> int | None:
+    """The lines of a part that ends with a newline (None otherwise): a blank line, which the
+    JSON reader skips, makes the count differ from the rows read."""
+    data = path.read_bytes()
+    return data.count(b"\n") if not data or data.endswith(b"\n") else None
 
 
 def validate_part(home: Home, path: Path, model: str, include_partial: bool = False, move_aside: bool = True) -> int:
-    """Validate one day part against its record type; return its rows or raise (after moving it aside)."""
-    record_type = EXPORT_TYPES[model]
+    """Validate one day part, row by row, against its record type; return its rows or raise
+    (after moving it aside)."""
     rows = 0
     with path.open("rb") as handle:
         for line_no, line in enumerate(handle):
-            try:
-                row = record_type.model_validate_json(line)
-            except ValidationError as exc:
-                problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-            else:
-                problem = _problem(model, row, include_partial)
-            if problem:
-                where = f"{home.relative(path)} line_offset {line_no} is not a valid {record_type.__name__}: {problem}"
-                if not move_aside:
-                    raise DistillError(where)
-                aside = quarantine_path(path)
-                path.replace(aside)
-                raise DistillError(
-                    f"firewall: {where}; the file was moved aside to {os.path.relpath(aside, home.root)}. "
-                    "Nothing was exported; check the scoring rules and seeds, then rerun"
-                )
+            _validate_line(home, path, line_no, line, model, include_partial, move_aside)
             rows += 1
     return rows
+
+
+def _validate_line(home: Home, path: Path, line_no: int, line: bytes, model: str, include_partial: bool,
+                   move_aside: bool) -> None:
+    """One row against its record type and the export's rules; raise (after moving the part
+    aside) if it does not hold."""
+    record_type = EXPORT_TYPES[model]
+    try:
+        row = record_type.model_validate_json(line)
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+    else:
+        problem = _problem(model, row, include_partial)
+    if not problem:
+        return
+    where = f"{home.relative(path)} line_offset {line_no} is not a valid {record_type.__name__}: {problem}"
+    if not move_aside:
+        raise DistillError(where)
+    aside = quarantine_path(path)
+    path.replace(aside)
+    raise DistillError(
+        f"firewall: {where}; the file was moved aside to {os.path.relpath(aside, home.root)}. "
+        "Nothing was exported; check the scoring rules and seeds, then rerun"
+    )
 
 
 def secret_patterns(path: Path = SECRET_PATTERNS_CSV) -> list[tuple[str, str]]:

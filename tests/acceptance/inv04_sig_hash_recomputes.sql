@@ -12,6 +12,7 @@
 --     must be, byte for byte, the line stg_source_records hashed (stg_source_lines.raw), and
 --     the evidence row must carry that hash; hashing the same bytes with the same function
 --     again cannot differ, so this proves the same, at the cost of a read instead of a hash.
+-- depends_on: {{ ref('stg_source_lines') }}
 
 with evidence as (
     select * from {{ ref('evidence') }}
@@ -21,9 +22,12 @@ source_records as (
     select * from {{ ref('stg_source_records') }}
 ),
 
-source_lines as (
-    select * from {{ ref('stg_source_lines') }}
-),
+{%- if var('hash_proof', 'rehash') == 'bytes' %}
+
+    source_lines as (
+        select * from {{ ref('stg_source_lines') }}
+    ),
+{%- endif %}
 
 source_units as (
     select * from {{ ref('stg_source_units') }}
