@@ -15,12 +15,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
+from distill.dbt import target_dir
 from distill.errors import DistillError
 from distill.generate import generate_home
 from distill.home import Home
@@ -47,6 +48,9 @@ class BenchResult:
     scattered_pct: float
     noop_s: float  # a run-all with nothing new: no data work
     runs: int
+    dbt_s: float = 0.0  # dbt's own elapsed time in the last full run
+    outside_dbt_s: float = 0.0  # the rest of that run: starting, the firewall, manifest, receipts
+    node_s: dict[str, float] = field(default_factory=dict)  # each dbt node's seconds in that run, slowest first
 
 
 def _floor(home: Home) -> float:
@@ -55,6 +59,16 @@ def _floor(home: Home) -> float:
         started = time.perf_counter()
         conn.execute(FLOOR_SQL, [str(home.kb / "*.jsonl")]).fetchall()
         return time.perf_counter() - started
+
+
+def _dbt_times(home: Home) -> tuple[float, dict[str, float]]:
+    """dbt's elapsed time and each node's execution time in the home's last dbt run."""
+    try:
+        results = json.loads((target_dir(home) / "target" / "run_results.json").read_text())
+    except (OSError, ValueError):
+        return 0.0, {}
+    nodes = {r["unique_id"].split(".", 2)[-1]: round(r.get("execution_time") or 0.0, 2) for r in results["results"]}
+    return round(results.get("elapsed_time") or 0.0, 2), dict(sorted(nodes.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _run_all(home: Home, force: bool = True) -> tuple[float, float]:
@@ -204,6 +218,7 @@ def run_bench(home: Home, lines: int, seed: int, runs: int, warm_up: bool = True
     if warm_up:
         _run_all(home)
     results = [_run_all(home) for _ in range(runs)]
+    dbt_s, node_s = _dbt_times(home)
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
         (read_lines,) = conn.execute("select count(*) from stg_source_lines").fetchone()
     appended: list[Appended] = []
@@ -241,6 +256,9 @@ def run_bench(home: Home, lines: int, seed: int, runs: int, warm_up: bool = True
         scattered_pct=round(100 * round(scattered[0], 3) / run_all, 1),
         noop_s=round(noop, 3),
         runs=runs,
+        dbt_s=dbt_s,
+        outside_dbt_s=round(results[-1][0] - dbt_s, 2) if dbt_s else 0.0,
+        node_s=node_s,
     )
 
 

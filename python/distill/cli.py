@@ -466,6 +466,8 @@ def bench_command(
         ("+1 % next day s", f"{result.next_day_s} ({result.next_day_pct} % of run-all)"),
         ("+1 % scattered s", f"{result.scattered_s} ({result.scattered_pct} % of run-all)"),
         ("no-op s", f"{result.noop_s}"),
+        ("full run: dbt s", f"{result.dbt_s} (outside dbt {result.outside_dbt_s})"),
+        *((f"  {node}", f"{seconds}") for node, seconds in list(result.node_s.items())[:8]),
     ):
         table.add_row(measure, value)
     out.print(table)

@@ -5,7 +5,9 @@ admitted) fails the run, and the file is moved aside so that no trainer can pick
 """
 
 import csv
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -13,7 +15,6 @@ from pydantic import BaseModel, ValidationError
 
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home
-from distill.rowcheck import valid_row_sql
 from distill.schemas import PreferenceSample, QuarantineRecord, RagSample, SftSample
 
 EXPORT_TYPES: dict[str, type[BaseModel]] = {
@@ -46,95 +47,63 @@ def _problem(model: str, row: BaseModel, include_partial: bool) -> str | None:
     return None
 
 
-def _allowed_problems_sql(model: str, include_partial: bool) -> str:
-    """The rules of `_problem` as SQL over a row's JSON: true when the row passes them."""
-    if model == "export_sft":
-        allowed = SFT_WITH_PARTIAL if include_partial else SFT_STRICT
-        return f"(json ->> 'quality_score') in ({', '.join(repr(c) for c in sorted(allowed))})"
-    if model == "export_preference":
-        return "(json ->> 'chosen_run_id') is distinct from (json ->> 'rejected_run_id')"
-    return "true"
-
-
 def validate_export(home: Home, model: str, include_partial: bool = False, move_aside: bool = True,
                     parts: list[Path] | None = None) -> int:
     """Validate an export's day parts (all of them, or `parts`); return the rows read or raise,
-    after moving the part with a forbidden row aside. Every row is checked in one DuckDB pass
-    (distill.rowcheck); pydantic validates the first row of each part, and every row of a part
-    the pass finds a problem in, so that the error names the line and the field."""
+    after moving the part with a forbidden row aside. Parts are validated side by side, one
+    process per core (pydantic holds the GIL), when there is enough to validate."""
     folder = home.export_dir(model)
     if not folder.is_dir():
         raise DistillError(f"{home.relative(folder)} was not written: rerun `distill run-all`")
     paths = sorted(home.export_parts(model) if parts is None else parts)
-    if not paths:
-        return 0
-    record_type = EXPORT_TYPES[model]
-    counted = _row_counts(paths, f"{valid_row_sql(record_type)} and {_allowed_problems_sql(model, include_partial)}")
+    jobs = [(str(path), model, include_partial) for path in paths]
+    workers = min(os.cpu_count() or 1, len(paths))
+    if workers > 1 and sum(path.stat().st_size for path in paths) > PARALLEL_BYTES:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            checked = list(pool.map(check_part, *zip(*jobs), chunksize=max(1, len(jobs) // (4 * workers))))
+    else:
+        checked = [check_part(*job) for job in jobs]
     rows = 0
-    for path in paths:
-        lines, good = counted.get(str(path), (None, None)) if counted is not None else (None, None)
-        if lines is None or good != lines or _newlines(path) != lines:
-            rows += validate_part(home, path, model, include_partial, move_aside)  # names the row, or raises
-            continue
-        with path.open("rb") as handle:
-            first = handle.readline()
-        if first:
-            _validate_line(home, path, 0, first, model, include_partial, move_aside)
-        rows += lines
+    for path, (count, bad) in zip(paths, checked):
+        if bad is not None:
+            _breach(home, path, model, *bad, move_aside=move_aside)
+        rows += count
     return rows
 
 
-def _row_counts(paths: list[Path], valid: str) -> dict[str, tuple[int, int]] | None:
-    """Each part's rows and the rows `valid` holds for, in one pass; None if DuckDB cannot read
-    a part as JSON lines (pydantic then reads each part and names the line)."""
-    try:
-        with duckdb.connect() as conn:
-            conn.execute("set threads = 2")
-            found = conn.execute(
-                f"""
-                select filename, count(*), count(*) filter (where {valid})
-                from read_json_objects(?, format = 'newline_delimited', filename = true)
-                group by filename
-                """,
-                [[str(p) for p in paths]],
-            ).fetchall()
-    except duckdb.Error:
-        return None
-    return {name: (lines, good) for name, lines, good in found}
+# Below this many bytes of parts, starting worker processes costs more than it saves.
+PARALLEL_BYTES = 8 * 1024 * 1024
 
 
-def _newlines(path: Path) -> int | None:
-    """The lines of a part that ends with a newline (None otherwise): a blank line, which the
-    JSON reader skips, makes the count differ from the rows read."""
-    data = path.read_bytes()
-    return data.count(b"\n") if not data or data.endswith(b"\n") else None
+def check_part(path: str, model: str, include_partial: bool) -> tuple[int, tuple[int, str] | None]:
+    """One part's rows, and the line and problem of its first row that its record type (or the
+    export's rules) does not allow."""
+    record_type = EXPORT_TYPES[model]
+    rows = 0
+    with open(path, "rb") as handle:
+        for line_no, line in enumerate(handle):
+            try:
+                row = record_type.model_validate_json(line)
+            except ValidationError as exc:
+                problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+            else:
+                problem = _problem(model, row, include_partial)
+            if problem:
+                return rows, (line_no, problem)
+            rows += 1
+    return rows, None
 
 
 def validate_part(home: Home, path: Path, model: str, include_partial: bool = False, move_aside: bool = True) -> int:
-    """Validate one day part, row by row, against its record type; return its rows or raise
-    (after moving it aside)."""
-    rows = 0
-    with path.open("rb") as handle:
-        for line_no, line in enumerate(handle):
-            _validate_line(home, path, line_no, line, model, include_partial, move_aside)
-            rows += 1
+    """Validate one day part against its record type; return its rows or raise (after moving it aside)."""
+    rows, bad = check_part(str(path), model, include_partial)
+    if bad is not None:
+        _breach(home, path, model, *bad, move_aside=move_aside)
     return rows
 
 
-def _validate_line(home: Home, path: Path, line_no: int, line: bytes, model: str, include_partial: bool,
-                   move_aside: bool) -> None:
-    """One row against its record type and the export's rules; raise (after moving the part
-    aside) if it does not hold."""
-    record_type = EXPORT_TYPES[model]
-    try:
-        row = record_type.model_validate_json(line)
-    except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-    else:
-        problem = _problem(model, row, include_partial)
-    if not problem:
-        return
-    where = f"{home.relative(path)} line_offset {line_no} is not a valid {record_type.__name__}: {problem}"
+def _breach(home: Home, path: Path, model: str, line_no: int, problem: str, move_aside: bool) -> None:
+    where = f"{home.relative(path)} line_offset {line_no} is not a valid {EXPORT_TYPES[model].__name__}: {problem}"
     if not move_aside:
         raise DistillError(where)
     aside = quarantine_path(path)
