@@ -26,7 +26,7 @@ def verify_current(home: Home, include_partial: bool) -> str | None:
     """Check the current parts against what the last run measured. None: every part is as it
     was. Otherwise the reason for a full rebuild; raises on a forbidden row."""
     seen = manifest.load_seen(home)
-    on_disk = {home.relative(p): p for p in manifest.part_files(home)}
+    on_disk = dict(manifest.named_parts(home))
     if set(on_disk) != set(seen):
         missing = sorted(set(seen) - set(on_disk)) or sorted(set(on_disk) - set(seen))
         return f"{missing[0]} is not as the last run left it (missing or extra)"

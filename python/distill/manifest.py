@@ -13,8 +13,6 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from distill.errors import DistillError
 from distill.home import Home
 
@@ -43,13 +41,13 @@ def state_path(home: Home) -> Path:
     return home.root / "data" / ".dbt" / "parts.json"
 
 
-def part_files(home: Home) -> list[Path]:
-    """Every data part on disk, in path order: evidence and scored-runs Parquet partitions, the
-    exports' and the formats' day parts."""
+def named_parts(home: Home) -> list[tuple[str, Path]]:
+    """Every data part on disk, as (the name the home gives it, the file), in name order:
+    evidence and scored-runs Parquet partitions, the exports' and the formats' day parts."""
     files = [*home.evidence_dir.glob("*/*.parquet"), *home.scored_dir.glob("*/*.parquet")]
     for folder in home.part_folders():
         files += (p for p in folder.glob("*.jsonl") if ".firewall-breach" not in p.name)
-    return sorted(files, key=home.relative)
+    return sorted((home.relative(path), path) for path in files)
 
 
 def _measure(path: Path, relative: str) -> Part:
@@ -61,7 +59,11 @@ def _measure(path: Path, relative: str) -> Part:
             digest.update(block)
             size += len(block)
             newlines += block.count(b"\n")
-    rows = pq.read_metadata(path).num_rows if path.suffix == ".parquet" else newlines
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq  # only when a partition is measured: a no-op run measures none
+
+        newlines = pq.read_metadata(path).num_rows
+    rows = newlines
     return Part(relative, rows, size, digest.hexdigest())
 
 
@@ -88,11 +90,14 @@ def describe(home: Home, seen: dict[str, Seen] | None = None) -> tuple[list[Part
     """Every part on disk, measured (or taken from `seen` where the file is the one measured)."""
     seen = load_seen(home) if seen is None else seen
     parts, now = [], {}
-    for path in part_files(home):
-        relative = home.relative(path)
+    for relative, path in named_parts(home):
         known = seen.get(relative)
-        part = known.part if is_as_seen(path, known) else _measure(path, relative)
         stat = os.stat(path)
+        identity = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        same = known is not None and identity == (known.size, known.mtime_ns, known.inode)
+        part = known.part if same else _measure(path, relative)
+        if not same:
+            stat = os.stat(path)
         parts.append(part)
         now[relative] = Seen(part, stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return parts, now

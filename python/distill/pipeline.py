@@ -339,14 +339,14 @@ def _report(
     return RunResult("run-all", run_counts, run_id, summary, unchanged_since.run_id if unchanged_since else None)
 
 
-def _table_exists(conn, name: str) -> bool:
-    return conn.execute(
-        "select count(*) from information_schema.tables where table_name = ?", [name]
-    ).fetchone()[0] > 0
+def _tables(conn) -> set[str]:
+    """The warehouse's tables (duckdb_tables(): information_schema takes ~90 ms a query)."""
+    return {name for (name,) in conn.execute("select table_name from duckdb_tables()").fetchall()}
 
 
 def counts(home: Home) -> RunCounts:
     with connect(home) as conn:
+        tables = _tables(conn)
         # the physical lines of the stream files and the units of the trace-format files
         files, lines = conn.execute(
             "select count(distinct source_file), count(*) from stg_source_records"
@@ -357,15 +357,15 @@ def counts(home: Home) -> RunCounts:
         )
         (pending,) = conn.execute("select count(*) from pending_lines").fetchone()
         scored, categories, exports, quarantined = None, {}, {}, {}
-        if _table_exists(conn, "scored_runs"):
+        if "scored_runs" in tables:
             (scored,) = conn.execute("select count(*) from scored_runs").fetchone()
             categories = dict(
                 conn.execute("select category, count(*) from scored_runs group by 1 order by 1").fetchall()
             )
         for model in ("export_rag", "export_sft", "export_preference"):
-            if _table_exists(conn, model):
+            if model in tables:
                 exports[model] = conn.execute(f"select count(*) from {model}").fetchone()[0]
-        if _table_exists(conn, "quarantine"):
+        if "quarantine" in tables:
             quarantined = dict(
                 conn.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
             )
