@@ -113,6 +113,20 @@ def memory_limit() -> str:
     return limit
 
 
+def _release_warehouse() -> None:
+    """Close the warehouse dbt kept open for the whole invocation (profiles.yml: keep_open), so
+    that the Python layer, or another process, can open the file next (dbt-duckdb #616: its own
+    close_all_connections drops the handle without closing it)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+    with manager._LOCK:
+        if manager._ENV is not None:
+            try:
+                manager._ENV.close()
+            finally:
+                manager._ENV = None
+
+
 def invoke(
     home: Home,
     command: list[str],
@@ -149,7 +163,10 @@ def invoke(
     from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
 
     with _inside(home):
-        outcome = dbtRunner(callbacks=callbacks).invoke(args)
+        try:
+            outcome = dbtRunner(callbacks=callbacks).invoke(args)
+        finally:
+            _release_warehouse()
     _copy_parse(saved, shared)
     nodes = _node_results(outcome.result)
     if not check and nodes:
