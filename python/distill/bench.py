@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from distill.dbt import target_dir
+from distill.dbt import nodes_path
 from distill.errors import DistillError
 from distill.generate import generate_home
 from distill.home import Home
@@ -64,7 +64,7 @@ def _floor(home: Home) -> float:
 def _dbt_times(home: Home) -> tuple[float, dict[str, float]]:
     """dbt's elapsed time and each node's execution time in the home's last dbt run."""
     try:
-        results = json.loads((target_dir(home) / "target" / "run_results.json").read_text())
+        results = json.loads(nodes_path(home).read_text())
     except (OSError, ValueError):
         return 0.0, {}
     nodes = {r["unique_id"].split(".", 2)[-1]: round(r.get("execution_time") or 0.0, 2) for r in results["results"]}

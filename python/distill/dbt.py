@@ -90,9 +90,52 @@ def _copy_parse(source: Path, target: Path) -> None:
         pass
 
 
+# What a dbt command that runs nodes leaves for receipts and bench: each node's result, timing
+# and parents (distill writes it from dbtRunner's result, instead of dbt writing manifest.json
+# twice and run_results.json, about a second and a half every run).
+NODES_FILE = "nodes.json"
+# The commands whose JSON artifacts nobody reads (parse and docs keep theirs: release and docs read them).
+NO_JSON_COMMANDS = ("build", "run", "test", "seed")
+
+
+def nodes_path(home: Home) -> Path:
+    return target_dir(home) / "target" / NODES_FILE
+
+
 def forget_results(home: Home) -> None:
     """A run that fails before dbt writes its results must not leave the last run's to be read."""
-    (target_dir(home) / "target" / "run_results.json").unlink(missing_ok=True)
+    nodes_path(home).unlink(missing_ok=True)
+
+
+def _utc(moment: Any) -> str | None:
+    """dbt's timing moment as run_results.json writes it (UTC, with a Z when dbt left it naive)."""
+    if moment is None:
+        return None
+    return moment.isoformat() + ("Z" if moment.tzinfo is None else "")
+
+
+def _write_nodes(home: Home, result: Any) -> None:
+    """The nodes a command ran, in run_results.json's shape, with each node's parents."""
+    if result is None or not hasattr(result, "results"):
+        return
+    rows = []
+    for item in result.results:
+        node = item.node
+        rows.append({
+            "unique_id": node.unique_id,
+            "status": str(item.status),
+            "message": item.message,
+            "execution_time": item.execution_time,
+            "timing": [
+                {"name": t.name, "started_at": _utc(t.started_at), "completed_at": _utc(t.completed_at)}
+                for t in (item.timing or [])
+            ],
+            "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
+            "model": getattr(node, "model", None) if str(node.resource_type) == "unit_test" else None,
+        })
+    path = nodes_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"elapsed_time": getattr(result, "elapsed_time", None), "results": rows}))
 
 
 # Called as each node starts and finishes: (event, node name, status).
@@ -150,6 +193,7 @@ def invoke(
         "--log-path", str(target_dir(home) / "logs"),
         "--vars", json.dumps(all_vars),
         "--log-level", "none",
+        *(["--no-write-json"] if command[0] in NO_JSON_COMMANDS and "--no-write-json" not in command else []),
     ]
     callbacks = []
     if on_node is not None:
@@ -168,6 +212,8 @@ def invoke(
         finally:
             _release_warehouse()
     _copy_parse(saved, shared)
+    if command[0] in NO_JSON_COMMANDS:
+        _write_nodes(home, outcome.result)
     nodes = _node_results(outcome.result)
     if not check and nodes:
         return nodes

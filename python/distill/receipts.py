@@ -1,7 +1,7 @@
 """Run receipts, summaries and drift (SPEC §8): what each stage did, the run_hash of the data
 outputs, and how the run's counts moved against the previous run.
 
-dbt's target/run_results.json and manifest.json are the raw material; counts come from one
+dbt's node results (target/nodes.json, distill.dbt) are the raw material; counts come from one
 query over the warehouse; files are hashed as they lie on disk.
 """
 
@@ -141,21 +141,20 @@ class NodeRun:
 
 
 def node_runs(target: Path) -> list[NodeRun]:
-    """dbt's run_results.json, each node placed in its stage through manifest.json."""
-    results_path, manifest_path = target / "run_results.json", target / "manifest.json"
-    if not results_path.exists() or not manifest_path.exists():
+    """The nodes of dbt's last command (target/nodes.json, distill.dbt), each placed in its stage."""
+    results_path = target / "nodes.json"
+    if not results_path.exists():
         return []
     results = json.loads(results_path.read_text())["results"]
-    manifest = json.loads(manifest_path.read_text())
-    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    nodes = {r["unique_id"]: r for r in results}
 
     def stage_of(unique_id: str) -> str:
         node = nodes.get(unique_id, {})
-        kind, name = unique_id.split(".")[0], node.get("name", unique_id.split(".")[-1])
+        kind, name = unique_id.split(".")[0], unique_id.split(".")[-1]
         if kind in ("model", "seed"):
             return MODEL_STAGES.get(name, "materialize")
         # a test belongs to the latest stage it reads from
-        parents = [p for p in node.get("depends_on", {}).get("nodes", []) if p.split(".")[0] in ("model", "seed")]
+        parents = [p for p in node.get("depends_on", []) if p.split(".")[0] in ("model", "seed")]
         if kind == "unit_test" and node.get("model"):
             parents = [f"model.distill.{node['model']}"]
         return max((stage_of(p) for p in parents), key=STAGES.index, default="materialize")

@@ -240,7 +240,7 @@ def test_output_files_hash_what_is_on_disk(twice):
 
 def test_a_rerun_with_nothing_new_does_no_data_work(twice, tmp_path):
     home = Path(shutil.copytree(twice, tmp_path / "home"))
-    run_results = home / "data/.dbt/target/run_results.json"
+    run_results = home / "data/.dbt/target/nodes.json"
     before = run_results.stat().st_mtime_ns
     result = run_cli("run-all", home=home)
     assert result.code == 0 and "nothing changed since run" in result.stdout
