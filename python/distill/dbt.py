@@ -238,6 +238,12 @@ def _reason(message: str) -> str:
     message = " ".join(message.split())
     if "SourceReadError: " in message:
         return message.rsplit("SourceReadError: ", 1)[1]
+    if "Traceback (most recent call last)" in message:
+        # a Python model's error: what failed, and the exception its last frame raised
+        where = message.split("Python model failed", 1)[0].split("Traceback (most recent call last)", 1)[0]
+        raised = re.search(r"\b(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:Error|Exception)): (.*)", message.rsplit('File "', 1)[-1])
+        if raised:
+            message = f"{where.rstrip(' :')}: {raised[1]}: {raised[2]}"
     if "Out of Memory Error" in message:
         used = re.search(r"\(([^()]* used)\)", message)
         limit = memory_limit()

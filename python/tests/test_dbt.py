@@ -29,3 +29,22 @@ def test_other_vars_do_not_throw_away_the_saved_parse_and_no_usage_event_is_sent
         for path in set(dbt.PARSE_CACHE.glob("*.msgpack")) - before:
             path.unlink()
     assert tracking.active_user is not None and tracking.active_user.do_not_track
+
+
+def test_a_python_models_traceback_becomes_one_line_naming_the_exception():
+    from distill.dbt import _reason
+
+    message = (
+        "Runtime Error in model stg_source_lines (models/staging/stg_source_lines.py)\n  Python model failed:\n"
+        "Traceback (most recent call last):\n  File \"/x/__init__.py\", line 290, in run_python_job\n"
+        "    module.materialize(df, con)\n  File \"/x/local.py\", line 23, in execute\n"
+        "    return self._cursor.execute(sql)\n           ^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "_duckdb.TransactionException: TransactionContext Error: Failed to commit: "
+        "Could not write file \"/h/data/warehouse.duckdb.wal\": File too large\n"
+    )
+    reason = _reason(message)
+    assert reason == (
+        "Runtime Error in model stg_source_lines (models/staging/stg_source_lines.py): TransactionException: "
+        "TransactionContext Error: Failed to commit: Could not write file \"/h/data/warehouse.duckdb.wal\": File too large"
+    )
+    assert "Traceback" not in reason and "\n" not in reason
