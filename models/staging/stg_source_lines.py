@@ -13,10 +13,10 @@ are appended, so plain `dbt build` without a plan rereads every file and stays c
 from dataclasses import replace
 from pathlib import Path
 
-from distill.home import Home
+from distill.home import SOURCE_SUFFIXES, Home
 from distill.incremental import read_plan, source_files
 from distill.dbt import lines_spool
-from distill.lines import SOURCE_SUFFIXES, snapshot, spool_lines
+from distill.lines import snapshot, spool_lines
 
 
 def model(dbt, session):

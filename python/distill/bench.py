@@ -80,7 +80,9 @@ def _run_all(home: Home, force: bool = True) -> tuple[float, float]:
     )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.strip())
+        # the run's own one-line reason, named as the bench's
+        reason = proc.stderr.strip().removeprefix("distill: ") or f"exit code {proc.returncode}"
+        raise DistillError(f"bench: a measured run-all failed: {reason}")
     # ru_maxrss of children is the largest of any child so far, in KiB on Linux
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 

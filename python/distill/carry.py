@@ -38,25 +38,13 @@ def verify_current(home: Home, include_partial: bool) -> str | None:
         try:
             firewall.validate_part(home, on_disk[name], model, include_partial, move_aside=False)
         except DistillError as exc:
-            kept = _set_aside(home, on_disk[name], name)
+            kept = firewall.set_aside(home, on_disk[name], f"A part changed after the run that wrote it holds a "
+                                                          f"forbidden row: {exc}. Nothing was exported.")
             raise DistillError(
                 f"firewall: {exc}; it was written after the run that made it. The part was moved to {kept} "
                 "as incident evidence and nothing was exported; the next run rebuilds it from the sources"
             ) from None
     return f"{changed[0]} changed since the run that wrote it" if changed else None
-
-
-def _set_aside(home: Home, path: Path, name: str) -> str:
-    """Move a breached part out of the outputs, into data/incidents/, never overwriting one."""
-    folder = home.root / "data" / "incidents"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name.replace("/", "__")
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{n}-{name.replace('/', '__')}"
-    path.replace(target)
-    return home.relative(target)
 
 
 def stage_of_breach(message: str) -> str:
@@ -101,7 +89,7 @@ def carry_untouched(home: Home, staged: Home) -> int:
         for part in sorted((current / relative).glob("*.jsonl")):
             day = part.name.removesuffix(".jsonl")
             target = folder / part.name
-            if day not in touched and not target.exists() and ".firewall-breach" not in part.name:
+            if day not in touched and not target.exists():
                 os.link(part, target)
                 carried += 1
     return carried

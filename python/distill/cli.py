@@ -49,6 +49,12 @@ def main_options(
     ] = None,
 ) -> None:
     ctx.obj = Home.resolve(home)
+    if ctx.invoked_subcommand not in HOMELESS and "--help" not in sys.argv:
+        ctx.obj.require_home()
+
+
+# Commands that make a home (or a temporary one) rather than need one.
+HOMELESS = ("init", "generate", "bench", "acceptance")
 
 
 def _summary(home: Home, stage: str, counts: pipeline.RunCounts) -> None:
@@ -161,7 +167,7 @@ def receipts_command(
     html: Annotated[bool, typer.Option("--html", help="Print the path of the run's HTML report.")] = False,
 ) -> None:
     """A run's summary, stage receipts and drift against the previous run."""
-    from distill import receipts
+    from distill import incidents, receipts
     from distill.report import print_run
 
     if (run_id is None) == (not latest):
@@ -173,16 +179,20 @@ def receipts_command(
             raise DistillError(f"{page} does not exist: the run failed or predates HTML reports")
         out.print(str(page), markup=False)
         return
+    open_incidents = incidents.listed(ctx.obj)
     if as_json:
         payload = {
             "run_id": report.run_id,
             "summary": report.summary.model_dump(mode="json") if report.summary else None,
             "receipts": [r.model_dump(mode="json") for r in report.receipts],
             "drift": report.drift.model_dump(mode="json") if report.drift else None,
+            "open_incidents": open_incidents,
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
         print_run(out, report)
+        for line in open_incidents:
+            out.print(f"open incident: {printable(line)}", markup=False)
 
 
 @app.command("build-evidence")
@@ -313,6 +323,9 @@ def replay_command(
     escalation = replay.model_from_env("ESCALATION", os.environ)
     max_bytes = int(env_number(os.environ, "DISTILL_REPLAY_LOG_MAX_MB", 100.0, minimum=0.0001) * 1024 * 1024)
     home.require_sources()
+    off = replay.escalation_off(allow_escalation, local_only, escalation)
+    if off:
+        err.print(f"distill: {off}", markup=False)
     with _locked(ctx, "distill replay"):  # it writes the retrieval index and appends to the log
         result = replay.replay(
             home, task, k=k, retrieval=not no_retrieval, local=local, escalation=escalation,
@@ -351,24 +364,59 @@ def audit_full(
         Optional[list[str]],
         typer.Option("--skip", help="Skip a check by name (e.g. 'acceptance passes'); a skipped check fails the audit."),
     ] = None,
+    rebaseline: Annotated[
+        bool, typer.Option("--rebaseline", help="Make this audit the baseline later audits measure drift against (needs --note).")
+    ] = False,
+    note: Annotated[Optional[str], typer.Option("--note", help="Why you re-baseline; kept in the baseline row.")] = None,
 ) -> None:
-    """Every required check over the home, drift against the last baseline; appends a baseline row
-    to data/_kb/audit_baselines.jsonl and writes reports/audit.md. Exit 0 only if every check held."""
+    """Every required check over the corpus as the last run built it, drift against the last
+    baseline; appends a baseline row to data/_kb/audit_baselines.jsonl and writes reports/audit.md.
+    Exit 0 only if every required check held."""
     from distill import audit, receipts
     from distill.report import drift_table, status_printer
 
+    if rebaseline and not (note or "").strip():
+        raise DistillError('--rebaseline needs --note "why" (what changed upstream): the note is kept in the baseline row')
+    if note is not None and not rebaseline:
+        raise DistillError("--note goes with --rebaseline: a plain audit keeps no note")
     home: Home = ctx.obj
     show = status_printer(out)
     home.require_sources()
     with _locked(ctx, "distill audit-full"):
         result, report = audit.run_and_record(
-            home, receipts.now_utc(), set(skip or []), on_check=lambda c: show(c.status, c.name, c.detail)
+            home, receipts.now_utc(), set(skip or []), on_check=lambda c: show(c.status, c.name, c.detail),
+            rebaseline=note.strip() if rebaseline and note else None,
         )
     out.print(drift_table(result.drift, "drift against the last baseline"))
-    out.print(f"report: {report}; baseline appended to {home.relative(audit.baselines_path(home))}")
+    out.print(f"{result.tally}; report: {report}; baseline appended to {home.relative(audit.baselines_path(home))}")
     if not result.passed:
         failed = [c.name for c in result.checks if not c.held]
         raise DistillError(f"audit failed: {', '.join(failed)} (details in {report})")
+
+
+@app.command("verify-determinism")
+def verify_determinism(ctx: typer.Context) -> None:
+    """Rebuild the last run's input from scratch in a temporary home and compare every part and
+    the run_hash with the outputs in place. Exit 0 only if all are byte-identical."""
+    import shutil
+
+    from distill import verify
+
+    home: Home = ctx.obj
+    home.require_sources()
+    with _locked(ctx, "distill verify-determinism"):
+        verdict = verify.verify(home)
+    if not verdict.identical:
+        for path in verdict.differing[:10]:
+            out.print(f"differs: {path}", markup=False)
+        raise DistillError(
+            f"not deterministic: {len(verdict.differing)} of {verdict.parts} part(s) differ, run_hash "
+            f"{verdict.rebuilt_hash[:16]}... rebuilt vs {verdict.run_hash[:16]}... in run {verdict.run_id}; "
+            f"the rebuilt home is kept at {verdict.workdir / 'home'}"
+        )
+    shutil.rmtree(verdict.workdir, ignore_errors=True)
+    out.print(f"deterministic: a rebuild from scratch gives the same {verdict.parts} parts and run_hash "
+              f"{verdict.run_hash} as run {verdict.run_id}", markup=False)
 
 
 @app.command("release-freeze")
@@ -502,6 +550,23 @@ def pack_command(
 
     parts, rows = manifest.pack(ctx.obj, export.value, fmt.value if fmt else None, out_file)
     out.print(f"packed {parts} part(s), {rows:,} rows into {printable(out_file.resolve())}", markup=False)
+
+
+@app.command("init")
+def init(
+    ctx: typer.Context,
+    folder: Annotated[Optional[Path], typer.Argument(help="The home to create (default: --home, else the current directory).")] = None,
+) -> None:
+    """Create a home: data/_kb/ for the traces and a README of where each kind goes."""
+    from distill.home import init_home
+
+    root = folder.expanduser().resolve() if folder is not None else ctx.obj.root
+    made = init_home(root)
+    if made:
+        out.print(f"home {root}: created {', '.join(made)}", markup=False)
+    else:
+        out.print(f"home {root} exists: nothing to create", markup=False)
+    out.print(f"next: put traces in {root / 'data' / '_kb'}/ and run `distill --home {root} run-all`", markup=False)
 
 
 @app.command("generate")

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel, ValidationError
 
+from distill import incidents
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home
 from distill.schemas import PreferenceSample, QuarantineRecord, RagSample, SftSample
@@ -30,11 +31,6 @@ SFT_WITH_PARTIAL = frozenset({"accepted", "partially_accepted"})
 
 
 SECRET_PATTERNS_CSV = PROJECT_DIR / "seeds" / "secret_patterns.csv"
-
-
-def quarantine_path(path: Path) -> Path:
-    """Where a breached export file is moved: beside it, never under its own name."""
-    return path.with_name(path.stem + ".firewall-breach" + path.suffix)
 
 
 def _problem(model: str, row: BaseModel, include_partial: bool) -> str | None:
@@ -106,12 +102,18 @@ def _breach(home: Home, path: Path, model: str, line_no: int, problem: str, move
     where = f"{home.relative(path)} line_offset {line_no} is not a valid {EXPORT_TYPES[model].__name__}: {problem}"
     if not move_aside:
         raise DistillError(where)
-    aside = quarantine_path(path)
-    path.replace(aside)
+    kept = set_aside(home, path, f"Firewall layer 3 refused this part: {where}. Nothing was exported.")
     raise DistillError(
-        f"firewall: {where}; the file was moved aside to {os.path.relpath(aside, home.root)}. "
+        f"firewall: {where}; the file was moved to {kept} as incident evidence. "
         "Nothing was exported; check the scoring rules and seeds, then rerun"
     )
+
+
+def set_aside(home: Home, path: Path, why: str) -> str:
+    """Move a refused file out of the outputs into a new incident folder; return where it is now."""
+    name = home.relative(path)
+    folder = incidents.keep(home, [(path, name)], why)
+    return (folder / name).relative_to(home.root).as_posix()
 
 
 def secret_patterns(path: Path = SECRET_PATTERNS_CSV) -> list[tuple[str, str]]:
@@ -136,11 +138,7 @@ def scan_secrets(home: Home, patterns: list[tuple[str, str]] | None = None) -> N
     fails the run: the file is moved aside and the error names it, the row id and the pattern
     (never the secret)."""
     patterns = secret_patterns() if patterns is None else patterns
-    # files set aside by an earlier breach are incident evidence, not exports
-    files = sorted(
-        p for p in (home.exports.rglob("*") if home.exports.is_dir() else [])
-        if p.is_file() and not p.is_symlink() and ".firewall-breach" not in p.name
-    )
+    files = sorted(p for p in (home.exports.rglob("*") if home.exports.is_dir() else []) if p.is_file() and not p.is_symlink())
     if not files:
         return
     combined = _literal("|".join(f"(?:{regex})" for _, regex in patterns))
@@ -175,11 +173,10 @@ def scan_secrets(home: Home, patterns: list[tuple[str, str]] | None = None) -> N
         return
     filename, row_id, pattern_id = found
     path = Path(filename)
-    aside = quarantine_path(path)
-    path.replace(aside)
     where = f"row {row_id}" if row_id else ("a row" if path.suffix == ".jsonl" else "its text")
+    what = f"{home.relative(path)} ({where}) matches secret pattern {pattern_id}"
+    kept = set_aside(home, path, f"The last secret scan found a secret: {what}. Nothing was exported.")
     raise DistillError(
-        f"firewall: {home.relative(path)} ({where}) matches secret pattern {pattern_id}; the file was moved "
-        f"aside to {os.path.relpath(aside, home.root)}. Nothing was exported; add the leak's source to the "
-        "export gate (seeds/secret_patterns.csv covers the pattern) and rerun"
+        f"firewall: {what}; the file was moved to {kept} as incident evidence. Nothing was exported; add the "
+        "leak's source to the export gate (seeds/secret_patterns.csv covers the pattern) and rerun"
     )

@@ -39,6 +39,8 @@ def env_number(environ, name: str, default: float, minimum: float = 0.0) -> floa
 
 # Files distill itself keeps in data/_kb that are not source streams.
 NOT_SOURCES = ("audit_baselines.jsonl",)
+# Source files are JSON Lines, plain or gzip-compressed (rotated archives).
+SOURCE_SUFFIXES = (".jsonl", ".jsonl.gz")
 
 # The dbt project ships inside the repository, one level above python/.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -127,18 +129,23 @@ class Home:
             return absolute.relative_to(self.staged).as_posix()
         return absolute.relative_to(self.root).as_posix()
 
+    def is_stream_file(self, path: Path) -> bool:
+        """A file the line reader reads: <stream>*.jsonl(.gz) directly in data/_kb, not one of
+        distill's own (the folders below hold trace-format files, read whole)."""
+        return path.parent == self.kb and path.name.endswith(SOURCE_SUFFIXES) and path.name not in NOT_SOURCES
+
+    def require_home(self) -> None:
+        """Fail with what to do when this is not a home (no folder, or no data/_kb in it)."""
+        if not self.root.is_dir() or not self.kb.is_dir():
+            what = "does not exist" if not self.root.is_dir() else "is not a distill home (it has no data/_kb/)"
+            raise DistillError(
+                f"{self.root} {what}: create a home with `distill init {self.root}` (then put your traces in its "
+                "data/_kb/), or point at one with --home DIR or DISTILL_HOME"
+            )
+
     def require_sources(self) -> None:
-        """Fail with what to do when the home or its stream folder is missing."""
-        if not self.root.is_dir():
-            raise DistillError(
-                f"home {self.root} does not exist: pass --home DIR or set DISTILL_HOME "
-                "to a folder holding data/_kb/<stream>.jsonl"
-            )
-        if not self.kb.is_dir():
-            raise DistillError(
-                f"{self.kb} does not exist: put the source streams there as <stream>*.jsonl "
-                "(or run `distill generate --lines 2000` for a sample)"
-            )
+        """Fail with what to do when the home is missing or cannot be written."""
+        self.require_home()
         if not os.access(self.root, os.W_OK):
             raise DistillError(f"home {self.root} is not writable: distill writes data/ and reports/ there")
         self.refuse_symlinked_inputs()
@@ -156,6 +163,40 @@ class Home:
                 path = Path(folder) / name
                 if path.is_symlink():
                     raise _symlink_error(self, path)
+
+
+INIT_README = """# A distill home
+
+Put your traces here, then run `distill --home {root} run-all`.
+
+- `data/_kb/<stream>*.jsonl`: the twelve source streams, one JSON object a line, any number of
+  files each (gateway_calls, pr_audits, human_reviews, tool_runs, test_runs, auto_apply,
+  task_outcomes, answers, playbooks, user_feedback, escalations, replay_runs); rotated archives
+  as `<stream>*.jsonl.gz`. Append only: an edited line makes the next run a full rebuild.
+- `data/_kb/<format>/`: traces in a standard format, read whole each run: `otel/`,
+  `openinference/`, `openai_logs/`, `swe_agent/`, `inspect/`, `openhands/`.
+
+distill writes `data/` (warehouse, evidence, scored runs, incidents), `exports/` (the corpora)
+and `reports/` (one folder a run). `distill generate --lines 2000` writes a synthetic sample.
+"""
+
+
+def init_home(root: Path) -> list[str]:
+    """Create a home: its stream folder and a README of where traces go. Returns what was made
+    (nothing when the home exists; an existing README is never overwritten)."""
+    made = []
+    home = Home(root)
+    if root.exists() and not root.is_dir():
+        raise DistillError(f"{root} is a file: give distill init a folder")
+    if not home.kb.is_dir():
+        home.refuse_symlinked_inputs()
+        home.kb.mkdir(parents=True)
+        made.append(home.relative(home.kb) + "/")
+    readme = root / "README.md"
+    if not readme.exists():
+        readme.write_text(INIT_README.format(root=root))
+        made.append("README.md")
+    return made
 
 
 def _symlink_error(home: "Home", path: Path) -> DistillError:

@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from distill.errors import DistillError
-from distill.home import NOT_SOURCES, Home
-from distill.lines import SOURCE_SUFFIXES
+from distill.home import Home
 
 HASH_BLOCK = 8 * 1024 * 1024
 
@@ -87,9 +86,13 @@ def source_files(home: Home) -> list[Path]:
     if not home.kb.is_dir():
         return []
     home.refuse_symlinked_inputs()
-    return sorted(
-        p for p in home.kb.iterdir() if p.name.endswith(SOURCE_SUFFIXES) and p.name not in NOT_SOURCES and p.is_file()
-    )
+    return sorted(p for p in home.kb.iterdir() if home.is_stream_file(p) and p.is_file())
+
+
+def read_state(home: Home) -> dict[str, FileState] | None:
+    """What the last complete run read of each source file (None: no complete run)."""
+    state = _load_state(home)
+    return state[2] if state else None
 
 
 def _load_state(home: Home) -> tuple[int, str, dict[str, FileState], str] | None:
@@ -101,7 +104,7 @@ def _load_state(home: Home) -> tuple[int, str, dict[str, FileState], str] | None
         return None
 
 
-def _hash_file(path: Path, known: FileState | None) -> tuple[int, str, bool]:
+def hash_file(path: Path, known: FileState | None) -> tuple[int, str, bool]:
     """(size now, sha256 of the whole file, whether its first known.size bytes hash as before).
     The whole file is always hashed: a file found changed needs its full hash for the rebuild."""
     digest = hashlib.sha256()
@@ -149,7 +152,7 @@ def make_plan(home: Home, options: str, force_full: str | None = None) -> ReadPl
     def measure(item: tuple[str, Path]) -> tuple[str, tuple[int, str, bool]]:
         name, path = item
         try:
-            return name, _hash_file(path, compare.get(name))
+            return name, hash_file(path, compare.get(name))
         except FileNotFoundError:
             raise DistillError(f"{name}: it went away while the run listed it; rerun") from None
         except OSError as exc:

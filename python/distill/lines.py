@@ -20,9 +20,6 @@ MAX_ARCHIVE_BYTES = 4 * 1024**3  # decompressed bytes read from one .jsonl.gz (a
 BLOCK_BYTES = 16 * 1024 * 1024  # read a block at a time: at 64 MB the reader peaked at 0.6 GB, at 16 MB 0.3 GB
 SPOOL_ROW_GROUP = 100_000  # lines per Parquet row group in spool_lines
 
-# Source files are JSON Lines, plain or gzip-compressed (rotated archives).
-SOURCE_SUFFIXES = (".jsonl", ".jsonl.gz")
-
 LINE_SCHEMA = pa.schema(
     [
         ("source_file", pa.string()),

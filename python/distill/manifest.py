@@ -46,7 +46,7 @@ def named_parts(home: Home) -> list[tuple[str, Path]]:
     evidence and scored-runs Parquet partitions, the exports' and the formats' day parts."""
     files = [*home.evidence_dir.glob("*/*.parquet"), *home.scored_dir.glob("*/*.parquet")]
     for folder in home.part_folders():
-        files += (p for p in folder.glob("*.jsonl") if ".firewall-breach" not in p.name)
+        files += folder.glob("*.jsonl")
     return sorted((home.relative(path), path) for path in files)
 
 

@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import card, carry, dbt, firewall, incremental, manifest, outputs, receipts
+from distill import card, carry, dbt, firewall, incidents, incremental, manifest, outputs, receipts
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
@@ -100,6 +100,8 @@ def build(
     whose inputs did not change since the last run does no data work, unless forced."""
     home.require_sources()
     started_at = receipts.now_utc()
+    # a file in the outputs distill did not write is kept as incident evidence, never pruned
+    incidents.sweep_foreign(home)
     # a stage runs the tests of what it builds, not the tests that also read later stages
     selection = [] if STAGES[stage] == ["*"] else ["--select", *STAGES[stage], "--indirect-selection", "cautious"]
     # invariant 21 is firewall layer 3's secret scan of the same parts, which a stage that
@@ -121,7 +123,7 @@ def build(
         previous = _unchanged(home, fingerprint)
         if previous is not None:
             # nothing the outputs depend on changed: no data work, only receipts
-            return _report(home, started_at, recorded_at, None, {}, 0, include_partial, fingerprint, previous)
+            return _report(home, started_at, recorded_at, None, {}, 0, all_vars, fingerprint, previous)
     stopped_half_way = (home.root / outputs.IN_PROGRESS).exists()
     make_private(home)
     # every output goes to a new generation, moved into place only when complete
@@ -183,7 +185,7 @@ def build(
     if stage != "run-all":
         _settle(staged, error)
         return RunResult(stage, counts(home))
-    return _report(staged, started_at, recorded_at, error, failures, breaches, include_partial, fingerprint,
+    return _report(staged, started_at, recorded_at, error, failures, breaches, all_vars, fingerprint,
                    read=_read_note(plan))
 
 
@@ -275,11 +277,12 @@ def _report(
     error: DistillError | None,
     failures: dict[str, str],
     breaches: int,
-    include_partial: bool,
+    options: dict,
     fingerprint: str,
     unchanged_since: RunSummary | None = None,
     read: str | None = None,
 ) -> RunResult:
+    include_partial = options["include_partial"]
     stage_counts, run_counts = None, None
     if error is None:
         with connect(home) as conn:
@@ -299,7 +302,7 @@ def _report(
         run_hash = unchanged_since.run_hash
     else:
         run_hash = receipts.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
-    run_id = receipts.new_run_id(started_at, recorded_at, run_hash)
+    run_id = receipts.new_run_id(home, started_at, recorded_at, run_hash)
     # the report folder is written aside and moved into place whole, then the outputs it describes
     run_dir = home.reports / run_id
     partial = home.reports / f".{run_id}.partial"
@@ -317,6 +320,8 @@ def _report(
             quarantined=run_counts.quarantined,
             run_hash=run_hash,
             input_fingerprint=fingerprint,
+            include_partial=include_partial,
+            formats=options["formats"],
         )
         receipts.write_json(partial / "summary.json", summary.model_dump(mode="json"))
         report = receipts.drift(summary, previous, breaches)

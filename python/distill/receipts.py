@@ -104,12 +104,14 @@ def project_fingerprint(options: dict) -> str:
 
 def input_fingerprint(home: Home, options: dict) -> str:
     """What a run's outputs depend on: every source file's path, size and mtime, every file of
-    the dbt project and the package, and the run's options. Equal fingerprints, equal outputs."""
+    the dbt project and the package, and the run's options. Equal fingerprints, equal outputs.
+    Only what the readers read counts: distill's own files in data/_kb (the audit baselines)
+    and files that are not streams are not input, so appending to them gives a run no work."""
     digest = hashlib.sha256(project_fingerprint(options).encode())
     if home.kb.is_dir():
         # the stream files and, in the folders below, the files of the standard trace formats
         for path in sorted(home.kb.rglob("*")):
-            if path.is_file():
+            if path.is_file() and (path.parent != home.kb or home.is_stream_file(path)):
                 stat = path.stat()
                 name = path.relative_to(home.kb).as_posix()
                 digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
@@ -332,12 +334,18 @@ def change_severity(old: float | None, new: float) -> tuple[float | None, str]:
 # -- the reports folder ------------------------------------------------------------------------
 
 
-def new_run_id(started_at: datetime, recorded_at: datetime | None, run_hash: str | None) -> str:
+def new_run_id(home: Home, started_at: datetime, recorded_at: datetime | None, run_hash: str | None) -> str:
     """Sortable by time. With --recorded-at the run is a logical one: its id comes from the
-    recorded time and the run_hash, so the same input and --recorded-at give the same id (and
-    its reports replace the earlier ones). Otherwise the start time, to the microsecond."""
+    recorded time and the run_hash, so the same input and --recorded-at give the same id in any
+    home; a second such run in the same home gets -2, -3, ... (its reports never replace the
+    first's). Otherwise the start time, to the microsecond."""
     if recorded_at is not None and run_hash is not None:
-        return recorded_at.strftime("%Y%m%dT%H%M%S") + "-" + run_hash[:8]
+        base = recorded_at.strftime("%Y%m%dT%H%M%S") + "-" + run_hash[:8]
+        run_id, n = base, 1
+        while (home.reports / run_id).exists():
+            n += 1
+            run_id = f"{base}-{n}"
+        return run_id
     return started_at.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(started_at.isoformat().encode()).hexdigest()[:8]
 
 

@@ -319,6 +319,12 @@ def replay(
 ) -> Replay:
     if not task.strip():
         raise DistillError("--task is empty: say what the model should do")
+    if not retrieval and local is None:
+        raise DistillError(
+            "--no-retrieval needs a model, and none is configured: set DISTILL_LOCAL_MODEL_URL and "
+            "DISTILL_LOCAL_MODEL (an OpenAI-compatible server), or drop --no-retrieval for the offline "
+            "answer from the RAG corpus"
+        )
     retrieved = retrieve(home, task, k) if retrieval else []
     messages = prompt(task, retrieved)
     phrases = hedge_phrases()
@@ -363,6 +369,18 @@ def append_log(home: Home, run: ReplayRun, max_bytes: int) -> Path:
         log.unlink()
     append_line(log, line)
     return log
+
+
+def escalation_off(allow_escalation: bool, local_only: bool, escalation: ModelConfig | None) -> str | None:
+    """Why --allow-escalation will not escalate (one line), or None when it can."""
+    if not allow_escalation:
+        return None
+    if local_only:
+        return "escalation is off: --local-only forbids the escalation model that --allow-escalation allows"
+    if escalation is None:
+        return ("escalation is off: --allow-escalation needs DISTILL_ESCALATION_MODEL_URL and "
+                "DISTILL_ESCALATION_MODEL, and neither URL is set")
+    return None
 
 
 def model_from_env(prefix: str, environ: dict[str, str]) -> ModelConfig | None:

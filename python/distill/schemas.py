@@ -1,4 +1,4 @@
-"""The record types of SPEC §5 (schema_version 1), the boundary between distill and its users.
+"""The record types (docs/design.md, "Records"; schema_version 2), the boundary between distill and its users.
 
 Each is exported as JSON Schema to docs/schemas/ (`write_json_schemas`); a test keeps them in
 sync. A schema changes only with a SCHEMA_VERSION bump.
@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+# 2 added the run's options to RunSummary and the re-baseline note to AuditBaseline; readers
+# still accept version 1 files (the fields added have defaults).
+SCHEMA_VERSION = 2
 
 Category = Literal["accepted", "partially_accepted", "rejected", "needs_human_review"]
 QuarantineReason = Literal[
@@ -147,7 +149,7 @@ class StageReceipt(Record):
 
 
 class RunSummary(Record):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     run_id: str
     recorded_at: datetime
     git_head: str | None
@@ -158,6 +160,10 @@ class RunSummary(Record):
     input_fingerprint: Sha256 | None = Field(
         default=None, description="sha256 of the source files (path, size, mtime), the project and the run's options"
     )
+    include_partial: bool = Field(
+        default=False, description="the run admitted partially_accepted runs into SFT (run-all --include-partial)"
+    )
+    formats: list[str] = Field(default_factory=list, description="the consumer formats the run wrote (--format)")
 
 
 class DriftMetric(Record):
@@ -169,7 +175,7 @@ class DriftMetric(Record):
 
 
 class DriftReport(Record):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     run_id: str
     previous_run_id: str | None
     metrics: list[DriftMetric]
@@ -199,6 +205,14 @@ class AuditBaseline(Record):
     run_hash: Sha256 | None
     metrics: dict[str, int]
     passed: bool
+    reference: bool = Field(
+        default=True,
+        description="later audits measure drift against this row: the first audit, a passed audit within ±20 %, "
+        "or a re-baseline (a failed or drifting audit is history, not a yardstick)",
+    )
+    note: str | None = Field(
+        default=None, description="why the operator re-baselined (audit-full --rebaseline --note); None for a plain audit"
+    )
 
 
 RECORD_TYPES: tuple[type[Record], ...] = (

@@ -15,13 +15,27 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str, home: Path | None = None, env: dict | None = None) -> CliResult:
+def run_cli(*args: str, home: Path | None = None, env: dict | None = None, cwd: Path | None = None) -> CliResult:
     """Run the `distill` entry point as a user would, in a fresh process."""
     argv = [sys.executable, "-m", "distill"]
     if home is not None:
         argv += ["--home", str(home)]
-    proc = subprocess.run([*argv, *args], capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run([*argv, *args], capture_output=True, text=True, env=env, timeout=600, cwd=cwd)
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the `distill` entry point in this process (no interpreter start-up): exit code, stdout, stderr."""
+    from distill import cli
+
+    monkeypatch.setattr(sys, "argv", ["distill", *args])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def query(home: Path, sql: str) -> list[tuple]:
@@ -98,3 +112,8 @@ def part_rows(home: Path, folder: str) -> list[dict]:
     import json
 
     return [json.loads(line) for part in parts(home, folder) for line in part.read_text().splitlines()]
+
+
+def incident_files(home: Path) -> list[Path]:
+    """The files kept in data/incidents/ (each incident's NOTE.md aside)."""
+    return sorted(p for p in (home / "data/incidents").rglob("*") if p.is_file() and p.name != "NOTE.md")

@@ -51,7 +51,8 @@ def test_baselines_are_append_only_and_drift_is_measured_against_the_last(home):
     assert run_cli("audit-full", *FAST, home=home).code == 1  # a skipped check is not a passed audit
     first = path.read_bytes()
     row = json.loads(first)
-    row["metrics"] = {k: v * 2 for k, v in row["metrics"].items()}  # a baseline twice as large
+    row["metrics"] = {k: v * 2 for k, v in row["metrics"].items()}  # a reference twice as large
+    row["reference"] = True
     path.write_bytes(first + (json.dumps(row) + "\n").encode())
     before = path.read_bytes()
     result = run_cli("audit-full", *FAST, home=home)

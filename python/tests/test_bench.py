@@ -28,3 +28,12 @@ def test_bench_writes_its_figures(tmp_path):
         assert (tmp_path / "data/_kb" / path.name).read_bytes() == path.read_bytes(), path.name
     assert sorted(p.name for p in (tmp_path / "data/_kb").glob("*.jsonl")) == sorted(
         p.name for p in (reference / "data/_kb").glob("*.jsonl"))
+
+
+def test_a_failed_measured_run_is_one_line_not_a_traceback(tmp_path):
+    import os
+
+    env = os.environ | {"DISTILL_MEMORY_LIMIT": "ten"}
+    result = run_cli("bench", "--lines", "100", "--runs", "1", "--no-warm-up", home=tmp_path, env=env)
+    assert result.code == 1 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("distill: bench: a measured run-all failed: DISTILL_MEMORY_LIMIT='ten' is not a size")

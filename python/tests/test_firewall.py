@@ -2,14 +2,13 @@
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import first_part, generated_home, part_rows, parts, query, run_cli
-from distill import cli, dbt
+from conftest import first_part, generated_home, incident_files, part_rows, parts, query, run_cli, run_main
+from distill import dbt
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home
 
@@ -25,17 +24,6 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture
 def home(built, tmp_path) -> Path:
     return Path(shutil.copytree(built, tmp_path / "home"))
-
-
-def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["distill", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_layer_1_the_type_and_the_table_refuse_a_rejected_row(home):
@@ -98,11 +86,12 @@ def test_layer_3_a_row_forced_past_the_model_fails_the_run_and_nothing_reaches_e
     monkeypatch.setattr(dbt, "invoke", invoke_then_smuggle)
     code, out, err = run_main(monkeypatch, capsys, "--home", str(home), "export-sft")
     assert code == 1
-    assert "firewall" in err and "quality_score" in err and "moved aside" in err and "previous outputs stand" in err
+    assert "firewall" in err and "quality_score" in err and "incident evidence" in err and "previous outputs stand" in err
     assert err.strip().count("\n") == 0
     assert before == {p.name: p.read_bytes() for p in parts(home, SFT)}  # the parts in place: the previous run's
-    [aside] = (home / "data/generations/failed/exports/sft").glob("*.firewall-breach.jsonl")
+    [aside] = incident_files(home)
     assert "sft_smuggled" in aside.read_text() and str(aside.relative_to(home)) in err
+    assert "Firewall layer 3 refused" in (aside.parents[2] / "NOTE.md").read_text()
 
 
 def test_layer_3_strict_mode_refuses_a_partial_row_that_include_partial_would_admit(home, monkeypatch, capsys):

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from conftest import incident_files
+
 PROVENANCE = {"run_ids": ["r1"], "evidence_ids": ["e1"], "source_lines": ["data/_kb/a.jsonl:1"]}
 SFT = {"id": "s1", "instruction": "do x", "response": "ok",
        "messages": [{"role": "user", "content": "do x"}, {"role": "assistant", "content": "ok"}],
@@ -46,7 +48,7 @@ def test_layer_3_names_the_line_and_field_of_a_bad_row_deep_in_a_part(tmp_path, 
     with pytest.raises(DistillError, match="2026-04-01.jsonl line_offset 700") as raised:
         validate_export(Home(tmp_path), "export_sft")
     assert expected in str(raised.value)
-    assert not path.exists() and path.with_name("2026-04-01.firewall-breach.jsonl").exists()
+    assert not path.exists() and [p.name for p in incident_files(tmp_path)] == ["2026-04-01.jsonl"]
 
 
 @pytest.mark.parametrize("parallel", [False, True])

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import first_part, run_cli
+from conftest import first_part, incident_files, run_cli
 from distill import pipeline
 from distill.errors import DistillError
 from distill.home import Home
@@ -164,8 +164,8 @@ def test_a_forbidden_row_appended_to_a_carried_part_fails_the_run_and_is_kept(ba
     apply(home, "late_feedback", 3, 0, 5)
     with pytest.raises(DistillError, match="firewall: exports/sft/.*quality_score.*moved to data/incidents/"):
         run_all(home)
-    incident = next((home / "data/incidents").iterdir())
-    assert "sft_forged" in incident.read_text()
+    [incident] = incident_files(home)
+    assert "sft_forged" in incident.read_text() and "changed after the run" in (incident.parents[2] / "NOTE.md").read_text()
     assert not any("sft_forged" in p.read_text() for p in (home / "exports/sft").glob("*.jsonl"))
     # the next run rebuilds from the sources, and says why
     assert run_all(home).startswith("full rebuild")
