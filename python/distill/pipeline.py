@@ -146,7 +146,7 @@ def build(
         # invariant 4 proves each hash where it was computed (docs/design.md, "Performance")
         proof = {"hash_proof": "bytes"}
         try:
-            dbt.invoke(staged, ["build", *selection, *(["--full-refresh"] if plan.full else [])],
+            dbt.invoke(staged, ["build", *selection, *(["--full-refresh"] if plan.full else []), *_threads(plan)],
                        {**all_vars, **delta, **proof}, on_node=on_node)
         finally:
             incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
@@ -187,6 +187,16 @@ def build(
         return RunResult(stage, counts(home))
     return _report(staged, started_at, recorded_at, error, failures, breaches, all_vars, fingerprint,
                    read=_read_note(plan))
+
+
+# Past this much source data dbt builds one node at a time: two of the scoring chain's nodes side
+# by side need more than DuckDB's memory limit between them (at ten million lines), while one
+# node alone fits and uses both cores inside DuckDB (docs/design.md, "Performance").
+ONE_NODE_AT_A_TIME_BYTES = 1 << 30
+
+
+def _threads(plan: incremental.ReadPlan) -> list[str]:
+    return ["--threads", "1"] if sum(f.size for f in plan.files.values()) > ONE_NODE_AT_A_TIME_BYTES else []
 
 
 def _read_plan(home: Home, all_vars: dict, force: bool, stopped_half_way: bool, stage: str,

@@ -48,3 +48,27 @@ def test_a_python_models_traceback_becomes_one_line_naming_the_exception():
         "TransactionContext Error: Failed to commit: Could not write file \"/h/data/warehouse.duckdb.wal\": File too large"
     )
     assert "Traceback" not in reason and "\n" not in reason
+
+
+def test_past_the_size_threshold_dbt_builds_one_node_at_a_time(tmp_path: Path, monkeypatch):
+    from datetime import datetime
+
+    from conftest import run_cli
+    from distill import pipeline
+
+    assert run_cli("generate", "--lines", "150", "--seed", "3", home=tmp_path).code == 0
+
+    def intervals() -> list[tuple[datetime, datetime]]:
+        nodes = json.loads((tmp_path / "data/.dbt/target/nodes.json").read_text())["results"]
+        spans = [next(t for t in n["timing"] if t["name"] == "execute") for n in nodes]
+        return sorted((datetime.fromisoformat(s["started_at"][:-1]), datetime.fromisoformat(s["completed_at"][:-1]))
+                      for s in spans)
+
+    def overlapping(spans) -> int:
+        return sum(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+
+    pipeline.build(Home(tmp_path), "run-all")
+    assert overlapping(intervals()) > 0  # two threads on a small home
+    monkeypatch.setattr(pipeline, "ONE_NODE_AT_A_TIME_BYTES", 0)
+    pipeline.build(Home(tmp_path), "run-all", force=True)
+    assert overlapping(intervals()) == 0
