@@ -25,7 +25,7 @@ def test_missing_home_is_one_clear_line(tmp_path):
 def test_missing_stream_folder_says_what_to_do(tmp_path):
     result = run_cli("build-evidence", home=tmp_path)
     assert result.code == 1
-    assert "data/_kb" in result.stderr and "distill generate" in result.stderr
+    assert "is not a distill home (it has no data/_kb/)" in result.stderr and "distill init" in result.stderr
 
 
 def test_home_from_environment(tmp_path):

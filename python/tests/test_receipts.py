@@ -65,14 +65,18 @@ def test_run_all_writes_receipts_summary_and_drift(twice):
     assert summary.run_hash == run_hash([o for r in receipts for o in r.outputs])
     assert sum(summary.categories.values()) == summary.counts["scored"]
     report = DriftReport.model_validate_json((run_dir / "drift.json").read_text())
-    assert report.previous_run_id is None and report.severity == "ok"  # the same logical run, rewritten
+    # the second run of the same input keeps its own reports, and compares with the first
+    assert report.previous_run_id == run_dirs(twice)[0].name and report.severity == "ok"
 
 
-def test_the_same_recorded_at_is_the_same_logical_run(twice):
-    [run_dir] = run_dirs(twice)
-    assert run_dir.name.startswith("20260430T000000-")
-    assert (run_dir / "summary.json").read_bytes() == (twice / "first-summary.json").read_bytes()
-    assert (twice / "exports/README.md").read_bytes() == (twice / "first-card.md").read_bytes()
+def test_the_same_recorded_at_is_the_same_logical_run_and_a_rerun_keeps_its_own_reports(twice):
+    first, second = run_dirs(twice)
+    assert first.name.startswith("20260430T000000-") and second.name == first.name + "-2"
+    assert (first / "summary.json").read_bytes() == (twice / "first-summary.json").read_bytes()
+    # the rerun's summary and card differ from the first's only in the run they name
+    assert (second / "summary.json").read_text().replace(second.name, first.name) == (first / "summary.json").read_text()
+    card = (twice / "exports/README.md").read_text()
+    assert second.name in card and card.replace(second.name, first.name) == (twice / "first-card.md").read_text()
 
 
 def test_drift_compares_with_the_previous_run(twice, tmp_path):
@@ -80,7 +84,7 @@ def test_drift_compares_with_the_previous_run(twice, tmp_path):
     assert run_cli("run-all", "--quiet", home=home).code == 0
     latest = run_dirs(home)[-1]
     report = DriftReport.model_validate_json((latest / "drift.json").read_text())
-    assert report.previous_run_id == run_dirs(home)[0].name != latest.name
+    assert report.previous_run_id == run_dirs(home)[-2].name != latest.name
     assert {m.metric for m in report.metrics} >= {"evidence", "sft", "rejected", "firewall_breaches"}
 
 
