@@ -143,6 +143,52 @@ def run_acceptance(workdir: Path, between: Callable[[Home], None] | None = None)
     return result
 
 
+def project_key() -> str:
+    """What the gate's verdict depends on: every file of the project (models, macros, seeds,
+    tests and their fixture, the package, the dbt settings) and the versions of dbt and DuckDB.
+    The gate is deterministic: the same key, the same verdict."""
+    import hashlib
+
+    from dbt.version import __version__ as dbt_version
+
+    root = dbt.PROJECT_DIR
+    digest = hashlib.sha256(f"duckdb {duckdb.__version__} dbt {dbt_version}\n".encode())
+    for folder in ("models", "macros", "seeds", "tests", "python/distill"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in ("dbt_project.yml", "profiles.yml"):
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _verdict_path() -> Path:
+    return dbt.PROJECT_DIR / "target" / "acceptance-pass.json"
+
+
+def remember_pass(key: str, when: datetime) -> None:
+    """Record that the gate passed for this project (written whole, then renamed into place)."""
+    import json
+    import os
+
+    path = _verdict_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(json.dumps({"key": key, "passed_at": when.isoformat()}))
+    temporary.replace(path)
+
+
+def passed_before(key: str) -> str | None:
+    """When the gate last passed for exactly this project, or None."""
+    import json
+
+    try:
+        raw = json.loads(_verdict_path().read_text())
+    except (OSError, ValueError):
+        return None
+    return raw.get("passed_at") if raw.get("key") == key else None
+
+
 def report_markdown(result: Acceptance, wall_seconds: float) -> str:
     passed = sum(v.passed for v in result.verdicts.values())
     lines = [

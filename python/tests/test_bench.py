@@ -1,14 +1,15 @@
-"""`distill bench` measures (a smoke run at a tiny size: the figures themselves are not asserted)."""
+"""`distill bench` measures (a smoke run at a tiny size: the figures themselves are not asserted).
+The handoff's bench example is that smoke run: test_docs.py runs it and checks its figures here."""
 
 import json
+from pathlib import Path
 
 from conftest import run_cli
 
 
-def test_bench_writes_its_figures(tmp_path):
-    result = run_cli("bench", "--lines", "300", "--runs", "1", "--no-warm-up", home=tmp_path)
-    assert result.code == 0, result.stderr
-    figures = json.loads((tmp_path / "reports" / "bench.json").read_text())
+def assert_bench_figures(home: Path, stdout: str) -> None:
+    """What `distill --home home bench --lines 300 --runs 1 --no-warm-up` must leave."""
+    figures = json.loads((home / "reports" / "bench.json").read_text())
     assert figures["lines"] >= 300 and figures["runs"] == 1
     assert figures["floor_s"] > 0 and figures["run_all_s"] > 0 and figures["noop_s"] > 0
     assert figures["ratio"] == round(figures["run_all_s"] / figures["floor_s"], 1)
@@ -20,13 +21,13 @@ def test_bench_writes_its_figures(tmp_path):
     assert "stg_source_lines" in figures["node_s"] and len(figures["node_s"]) > 50
     assert list(figures["node_s"].values()) == sorted(figures["node_s"].values(), reverse=True)
     for label in ("run-all s", "no-op s", "+1 % next day s", "+1 % scattered s", "full run: dbt s"):
-        assert label in result.stdout
+        assert label in stdout
     # the lines appended for the incremental runs are taken away again
-    reference = tmp_path / "reference"
+    reference = home / "reference"
     assert run_cli("generate", "--lines", "300", "--seed", "1", home=reference).code == 0
     for path in (reference / "data/_kb").glob("*.jsonl"):
-        assert (tmp_path / "data/_kb" / path.name).read_bytes() == path.read_bytes(), path.name
-    assert sorted(p.name for p in (tmp_path / "data/_kb").glob("*.jsonl")) == sorted(
+        assert (home / "data/_kb" / path.name).read_bytes() == path.read_bytes(), path.name
+    assert sorted(p.name for p in (home / "data/_kb").glob("*.jsonl")) == sorted(
         p.name for p in (reference / "data/_kb").glob("*.jsonl"))
 
 

@@ -1,6 +1,8 @@
 """Every command the operator handoff and the recovery runbook show works as written, run in
 order on a generated sample home with the placeholders filled from it (the runbook's commands run
-in test_docs_runbook.py, so the two documents are checked side by side)."""
+in test_docs_runbook.py, so the two documents are checked side by side). Each runs through the
+`distill` entry point in this process, from the folder that holds the sample home: the same
+argv a user types, without an interpreter start for each."""
 
 import json
 import re
@@ -8,7 +10,8 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import run_main
+from test_bench import assert_bench_figures
 from distill.home import PROJECT_DIR
 
 DOCS = ("docs/operator-handoff.md", "docs/recovery-runbook.md")
@@ -37,13 +40,14 @@ def fill(command: str, home: Path) -> str:
     return command
 
 
-def run_documented(doc: str, workdir: Path, built: bool = False) -> list[str]:
+def run_documented(doc: str, workdir: Path, monkeypatch, capsys, built: bool = False) -> list[str]:
     """Run each distinct command of the document in order, from workdir (which holds the sample
     home, built first when the document starts from a running home); return them as run."""
+    monkeypatch.chdir(workdir)
     home = workdir / "sample-home"
-    assert run_cli("generate", "--lines", "400", "--seed", "7", home=home).code == 0
+    assert run_main(monkeypatch, capsys, "--home", str(home), "generate", "--lines", "400", "--seed", "7")[0] == 0
     if built:
-        assert run_cli("run-all", "--quiet", home=home).code == 0
+        assert run_main(monkeypatch, capsys, "--home", str(home), "run-all", "--quiet")[0] == 0
     ran = []
     for command in dict.fromkeys(docs_commands(doc)):
         argv = shlex.split(fill(command, home))
@@ -52,12 +56,14 @@ def run_documented(doc: str, workdir: Path, built: bool = False) -> list[str]:
             continue
         if argv[-1] == "release-freeze":
             argv += [arg for gate in RELEASE_SKIPS for arg in ("--skip", gate)]
-            result = run_cli(*argv[1:], cwd=workdir)
-            assert result.code == 1, result.stdout + result.stderr
-            assert result.stderr.strip() == f"distill: not release-ready: {', '.join(RELEASE_SKIPS)}", result.stdout
+            code, out, err = run_main(monkeypatch, capsys, *argv[1:])
+            assert code == 1, out + err
+            assert err.strip() == f"distill: not release-ready: {', '.join(RELEASE_SKIPS)}", out
         else:
-            result = run_cli(*argv[1:], cwd=workdir)
-            assert result.code == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+            code, out, err = run_main(monkeypatch, capsys, *argv[1:])
+            assert code == 0, f"{command}\n{out}\n{err}"
+            if argv[3:4] == ["bench"]:  # the bench's smoke run (test_bench.py)
+                assert_bench_figures(workdir / argv[2], out)
         ran.append(command)
     return ran
 
@@ -69,8 +75,8 @@ def test_docs_commands_are_all_distill_or_read_only_git():
         assert all(c.startswith(("distill ", "git tag --list")) for c in commands), commands
 
 
-def test_every_command_in_the_handoff_works(tmp_path):
-    ran = run_documented("docs/operator-handoff.md", tmp_path)
+def test_every_command_in_the_handoff_works(tmp_path, monkeypatch, capsys):
+    ran = run_documented("docs/operator-handoff.md", tmp_path, monkeypatch, capsys)
     assert len(ran) >= 20
     assert (tmp_path / "my-home/data/_kb").is_dir() and (tmp_path / "sample-home/sft-openai.jsonl").stat().st_size
     assert (tmp_path / "bench-home/reports/bench.json").exists()

@@ -3,6 +3,6 @@
 from test_docs import run_documented
 
 
-def test_every_command_in_the_runbook_works(tmp_path):
-    ran = run_documented("docs/recovery-runbook.md", tmp_path, built=True)  # a home that has been running
+def test_every_command_in_the_runbook_works(tmp_path, monkeypatch, capsys):
+    ran = run_documented("docs/recovery-runbook.md", tmp_path, monkeypatch, capsys, built=True)  # a home that has been running
     assert any("verify-determinism" in c for c in ran) and any("skipped_lines" in c for c in ran)
