@@ -206,6 +206,16 @@ def _symlink_error(home: "Home", path: Path) -> DistillError:
     )
 
 
+def free_path(folder: Path, stem: str, suffix: str = "") -> Path:
+    """folder/<stem><suffix>, or the first of <stem>-2<suffix>, <stem>-3<suffix>, ... that does
+    not exist yet: a name of its own, never one already taken."""
+    path, n = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
+
+
 def open_no_follow(path: Path, flags: int, mode: int = 0o600) -> int:
     """os.open that refuses a symlink in the last component (for distill's own files: the lock,
     the audit baselines, the replay log), with one line naming it."""

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from distill import manifest
-from distill.home import Home
+from distill.home import Home, free_path
 
 NOTE = "NOTE.md"
 # distill's own files in the exports folder besides the day parts
@@ -23,12 +23,7 @@ def folder(home: Home) -> Path:
 def keep(home: Home, files: list[tuple[Path, str]], why: str) -> Path:
     """Move each (file, the name the home gave it) into a new incident folder with a note; return
     the folder. Never overwrites: each incident has a folder of its own."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-    target = folder(home) / stamp
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder(home) / f"{stamp}-{n}"
+    target = free_path(folder(home), datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ"))
     target.mkdir(parents=True, mode=0o700)
     for path, name in files:
         destination = target / name

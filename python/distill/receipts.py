@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from distill.errors import DistillError
-from distill.home import PROJECT_DIR, Home
+from distill.home import PROJECT_DIR, Home, free_path
 from distill.schemas import DriftMetric, DriftReport, OutputFile, RunSummary, StageReceipt
 
 STAGES = ("materialize", "score", "export-rag", "export-sft", "export-preference", "quarantine")
@@ -340,12 +340,7 @@ def new_run_id(home: Home, started_at: datetime, recorded_at: datetime | None, r
     home; a second such run in the same home gets -2, -3, ... (its reports never replace the
     first's). Otherwise the start time, to the microsecond."""
     if recorded_at is not None and run_hash is not None:
-        base = recorded_at.strftime("%Y%m%dT%H%M%S") + "-" + run_hash[:8]
-        run_id, n = base, 1
-        while (home.reports / run_id).exists():
-            n += 1
-            run_id = f"{base}-{n}"
-        return run_id
+        return free_path(home.reports, recorded_at.strftime("%Y%m%dT%H%M%S") + "-" + run_hash[:8]).name
     return started_at.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(started_at.isoformat().encode()).hexdigest()[:8]
 
 

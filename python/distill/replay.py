@@ -21,7 +21,7 @@ import duckdb_extension_fts
 import httpx
 
 from distill.errors import DistillError
-from distill.home import PROJECT_DIR, Home, append_line, env_number, open_no_follow
+from distill.home import PROJECT_DIR, Home, append_line, env_number, free_path, open_no_follow
 from distill.schemas import ReplayRun, ReplayValidation
 
 FTS_EXTENSION = Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
@@ -358,12 +358,7 @@ def append_log(home: Home, run: ReplayRun, max_bytes: int) -> Path:
     if log.is_symlink():
         open_no_follow(log, os.O_RDONLY)  # raises, naming it
     if log.exists() and log.stat().st_size + len(line) > max_bytes:
-        stamp = run.ts.strftime("%Y%m%dT%H%M%S")
-        archive = home.kb / f"replay_runs.{stamp}.jsonl.gz"
-        n = 1
-        while archive.exists():
-            n += 1
-            archive = home.kb / f"replay_runs.{stamp}-{n}.jsonl.gz"
+        archive = free_path(home.kb, f"replay_runs.{run.ts.strftime('%Y%m%dT%H%M%S')}", ".jsonl.gz")
         with log.open("rb") as source, gzip.open(archive, "wb") as target:
             shutil.copyfileobj(source, target)
         log.unlink()
