@@ -127,6 +127,9 @@ def check_determinism(home: Home, first_hash: str, between: Callable[[Home], Non
 
 
 def run_acceptance(workdir: Path, between: Callable[[Home], None] | None = None) -> Acceptance:
+    """Build the fixture and check the invariants; a pass is recorded for this very project
+    (audit-full reuses it, see passed_before)."""
+    key = project_key()  # the project as the gate found it, before it builds
     home = prepare(workdir)
     result = Acceptance(home.root)
     try:
@@ -140,6 +143,8 @@ def run_acceptance(workdir: Path, between: Callable[[Home], None] | None = None)
         result.verdicts[22] = check_determinism(home, first.summary.run_hash, between)
     except DistillError as exc:
         result.verdicts[22] = Verdict(22, False, f"the second run failed: {exc}")
+    if result.passed:
+        remember_pass(key, datetime.now(timezone.utc))
     return result
 
 
