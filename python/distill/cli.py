@@ -552,6 +552,54 @@ def pack_command(
     out.print(f"packed {parts} part(s), {rows:,} rows into {printable(out_file.resolve())}", markup=False)
 
 
+class QueueCategory(str, Enum):
+    needs_human_review = "needs_human_review"
+    accepted = "accepted"
+    partially_accepted = "partially_accepted"
+    rejected = "rejected"
+
+
+@app.command("review")
+def review_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="The address to listen on (only this machine by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="The port (0: any free port).")] = 8765,
+    reviewer: Annotated[Optional[str], typer.Option("--reviewer", help="Who decides (default: your user name).")] = None,
+    export_queue: Annotated[
+        Optional[Path], typer.Option("--export-queue", help="Write the queue to FILE (.jsonl or .csv) and stop.")
+    ] = None,
+    import_decisions: Annotated[
+        Optional[Path], typer.Option("--import-decisions", help="Append the decisions in FILE (.jsonl or .csv) and stop.")
+    ] = None,
+    category: Annotated[
+        QueueCategory, typer.Option("--category", help="With --export-queue: the category to export.")
+    ] = QueueCategory.needs_human_review,
+) -> None:
+    """Decide the runs the rules could not, in the browser (or export the queue and import the
+    decisions made elsewhere). Each decision is one human_reviews line, applied by the next run."""
+    from distill import review
+
+    reviews = review.Reviews(ctx.obj, reviewer)
+    if export_queue is not None:
+        rows = reviews.export_queue(export_queue, review.Filters(category.value))
+        out.print(f"wrote {rows:,} run(s) of {category.value} to {printable(export_queue)}; fill in decision "
+                  f"(accept, reject, edit, unsure) and import it with --import-decisions", markup=False)
+        return
+    if import_decisions is not None:
+        added, undecided = reviews.import_decisions(import_decisions)
+        left = f"; {undecided:,} row(s) with no decision left out" if undecided else ""
+        out.print(f"appended {added:,} decision(s) to {printable(reviews.decisions_file)}{left}; "
+                  f"the next `distill run-all` applies them", markup=False)
+        return
+    from distill.review_app import serve
+
+    def announce(line: str) -> None:
+        out.print(line, markup=False)
+        out.print("press Ctrl+C to stop; decisions reach the outputs with the next `distill run-all`", markup=False)
+
+    serve(ctx.obj, host, port, reviewer, announce)
+
+
 @app.command("init")
 def init(
     ctx: typer.Context,

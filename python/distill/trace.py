@@ -170,3 +170,15 @@ def trace(home: Home, id: str) -> Chain:
         else:
             raise DistillError(f"no evidence, scored run or export row has id {id!r}")
     return chain
+
+
+def source_links(home: Home, evidence_ids: list[str]) -> dict[str, Link]:
+    """Each evidence row's source line (or trace unit) as its file holds it now, checked against
+    its sig_hash: the last link of its chain (its text when it holds, what is wrong otherwise)."""
+    links = {}
+    with connect(home) as conn:
+        for evidence_id in evidence_ids:
+            chain = Chain(evidence_id)
+            _evidence(conn, home, chain, evidence_id, 0)
+            links[evidence_id] = chain.links[-1]
+    return links
