@@ -30,7 +30,7 @@ DECISIONS = ("accept", "reject", "edit", "unsure")
 DECISIONS_FILE = "human_reviews.review.jsonl"
 MASK = "[secret masked]"
 # A text longer than this is cut on screen (the whole text stays in the parts and in `distill trace`).
-SHOWN_CHARS = 100_000
+SHOWN_CHARS = 20_000
 RULES_CSV = PROJECT_DIR / "seeds" / "scoring_rules.csv"
 
 # Why a run comes early in the queue, by priority.
@@ -219,12 +219,16 @@ class Reviews:
 
     def _query(self, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            try:
-                self._refresh()
-                cursor = self._conn.execute(sql, params or [])
-            except duckdb.IOException as exc:  # a generation removed under a query: load the new one
-                self._generation = None
-                raise DistillError(f"the outputs changed while reading them ({exc}); reload the page") from None
+            for attempt in (1, 2):
+                try:
+                    self._refresh()
+                    cursor = self._conn.execute(sql, params or [])
+                    break
+                except duckdb.Error as exc:
+                    # a run switched generations and removed the one being read: read the new one
+                    if attempt == 2 or self._generation is None or self._generation.exists():
+                        raise DistillError(f"cannot read the last run's outputs: {str(exc).splitlines()[0]}") from None
+                    self._generation = None
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -479,11 +483,17 @@ def _read_table(path: Path) -> list[tuple[int, Any]]:
     except UnicodeDecodeError as exc:
         raise DistillError(f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8 and import again") from None
     if path.suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        return [
-            (reader.line_num, {k: v for k, v in row.items() if v not in ("", None)})
-            for row in reader
-        ]
+        csv.field_size_limit(2**31 - 1)  # an exported queue carries whole responses
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = []
+        try:
+            for row in reader:
+                if None in row:
+                    raise DistillError(f"{path}:{reader.line_num}: more values than the header names; fix the line and import again")
+                rows.append((reader.line_num, {k: v for k, v in row.items() if v not in ("", None)}))
+        except csv.Error as exc:
+            raise DistillError(f"{path}:{reader.line_num}: not CSV ({exc}); fix the line and import again") from None
+        return rows
     records = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from distill.errors import DistillError
 from distill.home import Home, open_no_follow
+from distill.terminal import printable
 from distill.review import CATEGORIES, DECISIONS, Decision, Filters, Reviews, field_error
 
 HERE = Path(__file__).parent
@@ -58,6 +59,9 @@ class Refused(Exception):
 def create_app(reviews: Reviews, token: str) -> FastAPI:
     app = FastAPI(title="distill review", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=HERE / "templates")
+    # every text is escaped by autoescape; control characters and bidi overrides (which would
+    # reorder what a reviewer reads) are shown as escapes
+    templates.env.finalize = lambda value: printable(value, keep_newlines=True) if isinstance(value, str) else value
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     form_token = hmac.new(token.encode(), b"review form", hashlib.sha256).hexdigest()
 

@@ -6,7 +6,7 @@ import re
 from rich.text import Text
 
 # C0 and C1 control characters, DEL, and the Unicode bidirectional overrides that reorder text
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -17,7 +17,7 @@ def _escape(match: re.Match) -> str:
 
 
 def printable(value: object, keep_newlines: bool = False) -> str:
-    """The value as text with every control character escaped (newlines kept when asked)."""
+    """The value as text with every control character escaped (newlines and tabs kept when asked)."""
     return (_CONTROL if keep_newlines else _CONTROL_OR_NEWLINE).sub(_escape, str(value))
 
 
