@@ -180,7 +180,8 @@ class Reviews:
             create or replace table runs as
             with scored as (
                 select
-                    run_id, category, reasons[-1] as reason, model, run_day, recorded_at,
+                    run_id, {self._mask("run_id")} as shown_id, category, reasons[-1] as reason,
+                    {self._mask("model")} as model, run_day, recorded_at,
                     {self._mask("left(instruction, 160)")} as preview,
                     coalesce(trim(instruction) != '', false) and coalesce(trim(response) != '', false) as has_texts,
                     -- the prompt as preference pairs compare it (macro prompt_fingerprint)
@@ -264,7 +265,7 @@ class Reviews:
         skip = sorted(pending) if hide_pending else []
         rows = self._query(
             f"""
-            select run_id, category, reason, model, run_day::varchar as run_day, streams, priority,
+            select run_id, shown_id, category, reason, model, run_day::varchar as run_day, streams, priority,
                    strftime(recorded_at, '%Y-%m-%dT%H:%M:%SZ') as recorded_at, preview,
                    count(*) over () as total
             from runs
@@ -324,7 +325,8 @@ class Reviews:
         evidence = (generation / "data" / "evidence").as_posix() + "/**/*.parquet"
         run = self._query(
             f"""
-            select run_id, category, reasons, signals::varchar as signals, model, evidence_ids,
+            select run_id, {self._mask("run_id")} as shown_id, category, reasons, signals::varchar as signals,
+                   {self._mask("model")} as model, evidence_ids,
                    run_day::varchar as run_day, strftime(recorded_at, '%Y-%m-%dT%H:%M:%SZ') as recorded_at,
                    {self._mask("instruction")} as instruction, {self._mask("response")} as response,
                    rule_version
