@@ -177,6 +177,7 @@ def test_an_edit_puts_the_corrected_response_in_sft(page, home):
         order by run_id limit 1""")[0][0]
     base = page.url.rstrip("/")
     page.goto(f"{base}/runs/{run_id}")
+    page.screenshot(path=str(SCREENS / "run.png"), full_page=True)
     corrected = "Corrected by a reviewer: retry three times with backoff 1s, 2s, 4s, then fail loudly."
     page.keyboard.press("e")
     page.locator("textarea[name=edited_response]").fill(corrected)
