@@ -222,14 +222,40 @@ def chat(config: ModelConfig, messages: list[dict]) -> str:
     raise BackendError(f"{last_error} (after {config.retries + 1} attempts)")
 
 
+# A sentence ends at . ! or ? before whitespace, but not after a step number ("2."), a one-letter
+# initial ("J.") or a common abbreviation; a decimal ("3.5") has no whitespace after its point.
+SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<![0-9]\.)(?<!\b[A-Z]\.)"
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bDr\.)(?<!\bMr\.)"
+    r"(?<!\bMs\.)(?<!\bNo\.)(?<!\bFig\.)(?<!\bapprox\.)(?<!\bincl\.)(?<!\bMon\.)(?<!\bTue\.)"
+    r"(?<!\bWed\.)(?<!\bThu\.)(?<!\bFri\.)(?<!\bSat\.)(?<!\bSun\.)(?<!\bJan\.)(?<!\bFeb\.)"
+    r"(?<!\bMar\.)(?<!\bApr\.)(?<!\bJun\.)(?<!\bJul\.)(?<!\bAug\.)(?<!\bSep\.)(?<!\bSept\.)"
+    r"(?<!\bOct\.)(?<!\bNov\.)(?<!\bDec\.)\s+"
+)
+# The most of a retrieved row an extractive answer quotes (whole sentences; a playbook fits whole).
+EXTRACT_CHARS = 2000
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences, each with its own line breaks (a numbered step stays one line)."""
+    return [part for part in SENTENCE_END.split(text.strip()) if part]
+
+
 def extractive_answer(retrieved: list[Retrieved]) -> str:
-    """The embedded default: the best row's first sentences, cited, and saying what it is."""
+    """The embedded default: the best row quoted whole (a playbook's title, problem and every
+    step), or its first whole sentences when it is long; cited, and saying what it is."""
     if not retrieved:
         return ""
     best = retrieved[0]
-    sentences = re.split(r"(?<=[.!?])\s+", best.text.strip())
-    excerpt = " ".join(sentences[:3])[:800]
-    return f"(extractive answer: no model configured) {best.title}: {excerpt} [{best.id}]"
+    text = best.text.strip()
+    if len(text) > EXTRACT_CHARS:
+        kept: list[str] = []
+        for sentence in sentences(text):
+            if kept and len(" ".join([*kept, sentence])) > EXTRACT_CHARS:
+                break
+            kept.append(sentence)
+        text = " ".join(kept)[:EXTRACT_CHARS] + " …"
+    return f"(extractive answer: no model configured) {best.title}\n{text}\n[{best.id}]"
 
 
 def prompt(task: str, retrieved: list[Retrieved]) -> list[dict]:

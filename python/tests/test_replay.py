@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query, run_cli
+from conftest import generated_home, part_rows, query, run_cli
 from distill import acceptance
 from distill.home import Home
 from distill import replay
@@ -145,6 +145,40 @@ def test_no_model_configured_answers_extractively_and_says_so(home):
     assert "(extractive answer: no model configured)" in result.stdout and "model: distill-extractive" in result.stdout
     logged = last_replay(home)
     assert logged["validation"] == {"passed": True, "reasons": []} and logged["retrieved_ids"]
+
+
+def test_offline_a_restore_question_is_answered_with_every_step_of_the_playbook(tmp_path_factory):
+    home = generated_home(tmp_path_factory, "sample", 1500, 7)
+    playbook = next(row for row in part_rows(home, "exports/rag") if row["source_kind"] == "playbook")
+    problem, *steps = playbook["text"].splitlines()
+    assert len(steps) >= 3 and steps[0].startswith("1. ")
+    question = f"How do I {playbook['title'][0].lower()}{playbook['title'][1:]}?"
+    result = run_cli("replay", "--task", question, "--json", home=home, env=env())
+    assert result.code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    top = next(row for row in part_rows(home, "exports/rag") if row["id"] == answer["retrieved_ids"][0])
+    assert top["source_kind"] == "playbook" and top["text"] == playbook["text"]
+    lines = answer["output"].splitlines()
+    assert lines[0] == f"(extractive answer: no model configured) {top['title']}"
+    assert lines[1:] == [problem, *steps, f"[{top['id']}]"]  # the title, the problem, every step, cited
+    assert answer["validation"]["passed"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("It burns.\n1. Stop writers\n2. Restore the snapshot\n3. Start writers", ["It burns.", "1. Stop writers\n2. Restore the snapshot\n3. Start writers"]),
+    ("Use a tool, e.g. pg_dump, i.e. the CLI. Then stop.", ["Use a tool, e.g. pg_dump, i.e. the CLI.", "Then stop."]),
+    ("Wait 2.5 s. Retry. Ask J. Smith. Done!", ["Wait 2.5 s.", "Retry.", "Ask J. Smith.", "Done!"]),
+    ("Is it up? Yes.", ["Is it up?", "Yes."]),
+])
+def test_numbered_steps_abbreviations_and_decimals_do_not_end_a_sentence(text, expected):
+    assert replay.sentences(text) == expected
+
+
+def test_a_long_row_is_quoted_by_whole_sentences():
+    text = " ".join(f"Sentence number {i} says something useful about the fix." for i in range(200))
+    answer = replay.extractive_answer([replay.Retrieved("rag_1", "Long", text, 1.0)])
+    body = answer.splitlines()[1]
+    assert body.endswith(". …") and len(body) <= replay.EXTRACT_CHARS + 2 and answer.endswith("[rag_1]")
 
 
 def test_a_good_local_answer_passes_and_cites_a_retrieved_row(home, server):
