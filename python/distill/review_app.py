@@ -265,6 +265,7 @@ def serve(home: Home, host: str, port: int, reviewer: str | None, announce) -> N
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # connections wait from now on, before the address is announced
     except OSError as exc:
         sock.close()
         raise DistillError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another with --port or --host") from None
