@@ -1,33 +1,76 @@
 {% macro trace_files() -%}
-    {#- Every file of the standard trace formats (var trace_formats), whole: its format, its path
-        relative to the home and its text; an empty relation when there are none (read_text
-        fails on no match). A file matched by two formats is read as the first. -#}
+    {#- Every trace-format file (var trace_files: globs under the home), whole: its path relative
+        to the home, its text (a .gz decompressed) or why it has none, and the format its folder
+        hints at (var trace_formats). The stream files directly in data/_kb are the line
+        reader's, not these. An empty relation when there are none. -#}
     {%- set home = home_path() -%}
-    {%- set selects = [] -%}
-    {%- for format, globs in var('trace_formats', {}).items() -%}
-        {%- for glob in globs -%}
-            {%- set pattern = home ~ '/' ~ glob -%}
-            {%- set found = execute and run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] > 0 -%}
-            {%- if found -%}
-                {%- do selects.append(
-                    "select '" ~ format ~ "' as format, " ~ loop.index0 ~ " as glob_rank, filename, content"
-                    ~ " from read_text('" ~ pattern ~ "')"
-                ) -%}
-            {%- endif -%}
+    {%- set found = [] -%}
+    {%- if execute -%}
+        {%- for glob in var('trace_files', []) -%}
+            {%- set rows = run_query("select file from glob('" ~ home ~ "/" ~ glob ~ "') order by file").columns[0].values() -%}
+            {%- for file in rows -%}
+                {%- set name = file[home | length + 1:] -%}
+                {%- if not modules.re.match('^data/_kb/[^/]+[.]jsonl([.]gz)?$', name) and file not in found -%}
+                    {%- do found.append(file) -%}
+                {%- endif -%}
+            {%- endfor -%}
         {%- endfor -%}
-    {%- endfor -%}
-    {%- if selects -%}
+    {%- endif -%}
+    {%- if found -%}
         (
             select
-                format,
                 substr(filename, {{ home | length + 2 }}) as source_file,
-                content
-            from ({{ selects | join(' union all ') }})
-            qualify row_number() over (partition by filename order by glob_rank) = 1
+                distill_trace_text(filename, content) as decoded,
+                case
+                    {%- for format, folders in var('trace_formats', {}).items() %}
+                    {%- for folder in folders %}
+                    when substr(filename, {{ home | length + 2 }}) like '{{ folder }}%' then '{{ format }}'
+                    {%- endfor %}
+                    {%- endfor %}
+                end as hinted_format
+            from read_blob([{% for file in found %}'{{ file | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %}])
         )
     {%- else -%}
-        (select null::varchar as format, null::varchar as source_file, null::varchar as content where false)
+        (select null::varchar as source_file, null::struct(text varchar, problem varchar) as decoded,
+            null::varchar as hinted_format where false)
     {%- endif -%}
+{%- endmacro %}
+
+{% macro concatenated_as_list(text) -%}
+    {#- Concatenated JSON objects (one after another on their own lines) as one JSON list: a line
+        break cannot sit inside a JSON string, so `}` + line break + `{` only joins two values. -#}
+    '[' || regexp_replace({{ text }}, '\}[ \t\r]*\n\s*\{', '},{', 'g') || ']'
+{%- endmacro %}
+
+{% macro content_format(doc, source_file, hint) -%}
+    {#- The trace format a JSON document is in, by what it holds; the folder's hint when the
+        content says nothing (docs/trace-formats: "Formats by content"). -#}
+    {%- set first = "(case when json_type(" ~ doc ~ ") = 'ARRAY' then " ~ doc ~ " -> '$[0]' else " ~ doc ~ " end)" -%}
+    case
+        when {{ source_file }} like '%.traj' or json_type({{ doc }}, '$.trajectory') = 'ARRAY' then 'swe_agent'
+        when json_type({{ doc }}, '$.samples') = 'ARRAY' and json_type({{ doc }}, '$.eval') = 'OBJECT' then 'inspect'
+        when json_type({{ doc }}, '$.resourceSpans') = 'ARRAY' then 'otel'
+        when json_type({{ doc }}) = 'ARRAY'
+            and (json_type({{ first }}, '$.action') = 'VARCHAR' or json_type({{ first }}, '$.observation') = 'VARCHAR')
+            then 'openhands'
+        when json_type({{ first }}, '$.request') = 'OBJECT' or json_type({{ first }}, '$.choices') = 'ARRAY'
+            then 'openai_logs'
+        -- spans: OpenInference's own attributes or annotation records, else OpenTelemetry
+        when json_type({{ first }}) = 'OBJECT' and (
+                list_has_any(json_keys({{ first }}, '$.attributes'), ['openinference.span.kind'])
+                or list_has_any(json_keys({{ first }}), ['openinference.span.kind'])
+                or (json_type({{ first }}, '$.result') = 'OBJECT' and ({{ first }} ->> '$.span_id') is not null)
+            ) then 'openinference'
+        when json_type({{ first }}) = 'OBJECT' and (
+                json_type({{ first }}, '$.attributes') in ('OBJECT', 'ARRAY')
+                or ({{ first }} -> '$.spanContext') is not null
+                or ({{ first }} -> '$.context.trace_id') is not null
+                or len(list_filter(
+                    json_keys({{ first }}), lambda k: regexp_matches(k, '^(gen_ai|llm|ai|traceloop)\.')
+                )) > 0
+            ) then 'otel'
+        else {{ hint }}
+    end
 {%- endmacro %}
 
 {% macro message_text(message_json) -%}
@@ -42,10 +85,18 @@
                 ''
             )
         when json_type({{ message_json }}, '$.parts') = 'ARRAY'
+            -- OpenTelemetry GenAI parts: text, and a tool call or its result written out
             then array_to_string(
                 list_transform(
                     json_extract({{ message_json }}, '$.parts[*]'),
-                    lambda part: coalesce(part ->> 'content', part ->> 'text', '')
+                    lambda part: case part ->> 'type'
+                        when 'tool_call'
+                            then '[tool call ' || coalesce(part ->> 'name', '?') || ' '
+                                || coalesce((part -> 'arguments')::varchar, '{}') || ']'
+                        when 'tool_call_response'
+                            then '[tool result ' || coalesce(part ->> 'response', (part -> 'result')::varchar, '') || ']'
+                        else coalesce(part ->> 'content', part ->> 'text', '')
+                    end
                 ),
                 ''
             )

@@ -106,8 +106,11 @@ trace_units as (
         case
             when units.skip_reason is not null then units.skip_detail || ' (' || units.element || ')'
             when records.stream is null
-                then units.element || ' of this ' || units.format
-                    || ' file is not a model call, tool step, submission or verdict distill scores'
+                then units.element || ' of this ' || units.format || ' file is '
+                    || coalesce(
+                        records.unmapped_detail,
+                        'not a model call, tool step, submission or verdict distill scores'
+                    )
             when records.sig_hash is null then units.element || ' is not I-JSON (RFC 7493)'
         end as skip_detail,
         units.unit_sha256 as line_sha256

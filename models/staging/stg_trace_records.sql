@@ -34,8 +34,12 @@ spans as (
         {{ span_field('unit_json', 'trace') }} as trace_id,
         {{ span_field('unit_json', 'span') }} as span_id,
         {{ span_started_at('unit_json') }} as started_at,
-        coalesce(unit_json ->> '$.status.code', unit_json ->> '$.status_code') as status_code,
-        coalesce(unit_json ->> '$.status.message', unit_json ->> '$.status_message') as status_message,
+        coalesce(
+            unit_json ->> '$.status.code', unit_json ->> '$.status.status_code', unit_json ->> '$.status_code'
+        ) as status_code,
+        coalesce(
+            unit_json ->> '$.status.message', unit_json ->> '$.status.description', unit_json ->> '$.status_message'
+        ) as status_message,
         coalesce(unit_json -> '$.events', '[]'::json) as events
     from units
     where
@@ -118,87 +122,37 @@ note_records as (
 ),
 
 span_fields as (
+    -- the conventions each instrumentation writes (macros/span_conventions.sql)
     select
         *,
-        attrs ->> '$."openinference.span.kind"' as span_kind,
         coalesce(
-            attrs ->> '$."gen_ai.response.model"', attrs ->> '$."gen_ai.request.model"',
-            attrs ->> '$."llm.model_name"', attrs ->> '$."ai.model.id"'
+            {{ attr('gen_ai.response.model') }}, {{ attr('gen_ai.request.model') }},
+            {{ attr('llm.model_name') }}, {{ attr('ai.response.model') }}, {{ attr('ai.model.id') }}
         ) as model,
         coalesce(
-            attrs ->> '$."gen_ai.provider.name"', attrs ->> '$."gen_ai.system"',
-            attrs ->> '$."llm.provider"', attrs ->> '$."llm.system"', attrs ->> '$."ai.model.provider"'
+            {{ attr('gen_ai.provider.name') }}, {{ attr('gen_ai.system') }}, {{ attr('llm.provider') }},
+            {{ attr('llm.system') }}, {{ attr('ai.model.provider') }}
         ) as provider,  -- noqa: RF04
-        coalesce(
-            case
-                when
-                    (attrs -> '$."gen_ai.input.messages"') is not null
-                    then {{ chat_messages("(attrs -> '$.\"gen_ai.input.messages\"')") }}
-            end,
-            case
-                when
-                    (attrs -> '$."ai.prompt.messages"') is not null
-                    then {{ chat_messages("(attrs -> '$.\"ai.prompt.messages\"')") }}
-            end,
-            -- OpenInference flattens messages: llm.input_messages.<i>.message.role / .content
-            case when list_has_any(json_keys(attrs), ['llm.input_messages.0.message.role'])
-                    then to_json(list_transform(
-                            range(
-                                0,
-                                len(
-                                    list_filter(
-                                        json_keys(attrs),
-                                        lambda k: regexp_matches(k, '^llm\.input_messages\.\d+\.message\.role$')
-                                    )
-                                )
-                            ),
-                            lambda i: {
-                                'role': attrs ->> ('$."llm.input_messages.' || i || '.message.role"'),
-                                'content': attrs ->> ('$."llm.input_messages.' || i || '.message.content"')
-                            }
-                        ))
-            end,
-            -- span events: gen_ai.<role>.message, content in the event's attributes
-            nullif(to_json(list_transform(
-                list_filter(
-                    json_extract(events, '$[*]'),
-                    lambda e: regexp_matches(e ->> 'name', '^gen_ai\.(system|user|assistant|tool)\.message$')
-                ),
-                lambda e: {
-                    'role': regexp_extract(e ->> 'name', '^gen_ai\.(\w+)\.message$', 1),
-                    'content': coalesce(e ->> '$.attributes.content', e ->> '$.attributes[0].value.stringValue')
-                }
-            )), '[]'),
-            case when (attrs ->> '$."input.value"') is not null
-                    then to_json([{ 'role': 'user', 'content': attrs ->> '$."input.value"' }])
-            end
-        ) as messages,
-        coalesce(
-            case when (attrs -> '$."gen_ai.output.messages"') is not null
-                    then ({{ chat_messages("(attrs -> '$.\"gen_ai.output.messages\"')") }}) ->> '$[-1].content'
-            end,
-            attrs ->> '$."ai.response.text"',
-            attrs ->> '$."gen_ai.completion"',
-            attrs ->> '$."llm.output_messages.0.message.content"',
-            list_filter(json_extract(events, '$[*]'), lambda e: (e ->> 'name') = 'gen_ai.choice')[1]
-            ->> '$.attributes."message.content"',
-            attrs ->> '$."output.value"'
-        ) as completion,  -- noqa: RF04
-        coalesce(
-            attrs ->> '$."gen_ai.response.finish_reasons"[0]',
-            attrs ->> '$."gen_ai.response.finish_reasons".values[0].stringValue',
-            attrs ->> '$."ai.response.finishReason"'
-        ) as raw_finish_reason,
-        coalesce(
-            try_cast(attrs ->> '$."gen_ai.usage.input_tokens"' as bigint),
-            try_cast(attrs ->> '$."llm.token_count.prompt"' as bigint)
-        ) as prompt_tokens,
-        coalesce(
-            try_cast(attrs ->> '$."gen_ai.usage.output_tokens"' as bigint),
-            try_cast(attrs ->> '$."llm.token_count.completion"' as bigint)
-        ) as completion_tokens,
-        status_code in ('2', 'STATUS_CODE_ERROR', 'ERROR') as is_error
+        {{ span_operation() }} as operation,
+        {{ span_messages() }} as messages,
+        {{ span_completion() }} as completion,  -- noqa: RF04
+        {{ span_finish_reason() }} as raw_finish_reason,
+        {{ span_tokens('input') }} as prompt_tokens,
+        {{ span_tokens('output') }} as completion_tokens,
+        {{ span_exception() }} as exception_message,
+        status_code in ('2', 'STATUS_CODE_ERROR', 'ERROR', 'StatusCode.ERROR') as is_status_error
     from spans
+),
+
+span_kinds as (
+    select
+        *,
+        is_status_error or exception_message is not null as is_error,
+        -- a model call carries text: a prompt with some content, or a completion
+        coalesce(len(list_filter(
+            json_extract(messages, '$[*]'), lambda m: coalesce(m ->> 'content', '') != ''
+        )) > 0, false) or coalesce(completion, '') != '' as has_text
+    from span_fields
 ),
 
 span_records as (
@@ -209,19 +163,22 @@ span_records as (
         element,
         unit_json,
         case
-            when span_kind = 'TOOL' then 'tool_runs'
-            when model is not null or messages is not null or completion is not null then 'gateway_calls'
+            when operation = 'tool' then 'tool_runs'
+            when operation = 'embeddings' then null
+            -- a model call with text, or one that failed (its error is a signal without text)
+            when has_text or (is_error and (operation = 'chat' or model is not null)) then 'gateway_calls'
         end as stream,
         case
-            when span_kind = 'TOOL'
+            when operation = 'tool'
                 then json_object(
                         'tool_run_id', coalesce(span_id, source_file || '#' || line_offset),
                         'run_id', coalesce(trace_id, source_file),
                         'ts', strftime(coalesce(started_at, '1970-01-01'::timestamptz), '%Y-%m-%dT%H:%M:%S.%fZ'),
-                        'tool', coalesce(attrs ->> '$."tool.name"', unit_json ->> '$.name'),
-                        'command', attrs ->> '$."input.value"',
+                        'tool', coalesce({{ span_tool('name') }}, unit_json ->> '$.name'),
+                        'command', {{ span_tool('input') }},
                         'exit_code', case when is_error then 1 else 0 end,
-                        'stdout_tail', right(attrs ->> '$."output.value"', 4000)
+                        'stdout_tail', right({{ span_tool('output') }}, 4000),
+                        'stderr_tail', case when is_error then coalesce(exception_message, status_message) end
                     )
             else json_object(
                     'call_id', coalesce(span_id, source_file || '#' || line_offset),
@@ -235,10 +192,16 @@ span_records as (
                     'prompt_tokens', prompt_tokens,
                     'completion_tokens', completion_tokens,
                     'status', case when is_error then 'error' else 'ok' end,
-                    'error', case when is_error then coalesce(status_message, 'span status error') end
+                    'error', case when is_error then coalesce(status_message, exception_message, 'span status error') end
                 )
-        end as record
-    from span_fields
+        end as record,
+        case
+            when operation = 'embeddings'
+                then 'an embeddings, retrieval or reranking span: vectors or documents, not a text generation'
+            when operation is distinct from 'tool' and not has_text and not (is_error and (operation = 'chat' or model is not null))
+                then 'a span with no prompt or completion text: not a model call distill can score'
+        end as unmapped_detail
+    from span_kinds
 ),
 
 openai_logs as (
@@ -484,17 +447,18 @@ sample_records as (
 ),
 
 mapped as (
+    -- why a span maps to no stream, where the span says (the other formats map or not by kind)
     select * from span_records
     union all
-    select * from note_records
+    select *, null::varchar as unmapped_detail from note_records
     union all
-    select * from openai_records
+    select *, null::varchar as unmapped_detail from openai_records
     union all
-    select * from trajectory_records
+    select *, null::varchar as unmapped_detail from trajectory_records
     union all
-    select * from event_records
+    select *, null::varchar as unmapped_detail from event_records
     union all
-    select * from sample_records
+    select *, null::varchar as unmapped_detail from sample_records
 ),
 
 final as (
@@ -511,7 +475,8 @@ final as (
                         mapped.record, json_object('_source_format', mapped.format, '_source_element', mapped.element)
                     )
         end as record,
-        strlen(mapped.unit_json::varchar) as unit_bytes
+        strlen(mapped.unit_json::varchar) as unit_bytes,
+        mapped.unmapped_detail
     from mapped
 )
 

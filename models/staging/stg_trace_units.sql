@@ -1,4 +1,5 @@
--- Every unit of every file in a standard trace format (var trace_formats): a span, a log
+-- Every unit of every trace-format file (var trace_files), its format known by its content
+-- (macro content_format; the folder is a hint): a span, a log
 -- record, a trajectory step, an event or a sample, with where it sits in its file. A `.jsonl`
 -- file is split into lines; any other file is one document. `line_offset` numbers the units of
 -- a file from 0 in document order (a line that holds no unit, such as a blank line, is a unit of
@@ -6,22 +7,36 @@
 -- Annotations and evaluation results attached to a span are units of their own.
 
 with files as (
-    select * from {{ trace_files() }}
+    select
+        source_file,
+        hinted_format,
+        decoded.text as content,
+        decoded.problem
+    from {{ trace_files() }}
 ),
 
 split as (
-    -- one row per physical line of a .jsonl file, one per document otherwise
+    -- one row per physical line of a .jsonl file; one per document otherwise, where a file of
+    -- concatenated objects (the OpenTelemetry console exporter's) is read as their list
     select
-        format,
         source_file,
-        case when source_file like '%.jsonl' then string_split(content, e'\n') else [content] end as texts
+        hinted_format,
+        problem,
+        case
+            when content is null then ['']
+            when regexp_matches(source_file, '\.jsonl(\.gz)?$') then string_split(content, e'\n')
+            when not json_valid(content) and json_valid({{ concatenated_as_list('content') }})
+                then [{{ concatenated_as_list('content') }}]
+            else [content]
+        end as texts
     from files
 ),
 
 lines as (
     select
-        format,
         source_file,
+        hinted_format,
+        problem,
         unnest(texts) as text,
         generate_subscripts(texts, 1) - 1 as line_no,
         len(texts) as n_texts
@@ -30,11 +45,17 @@ lines as (
 
 documents as (
     select
-        format,
         source_file,
         line_no,
         text,
-        case when json_valid(text) then text::json end as doc
+        problem,
+        case when json_valid(text) then text::json end as doc,
+        coalesce(
+            case when json_valid(text) then {{ content_format('text::json', 'source_file', 'hinted_format') }}
+                else hinted_format
+            end,
+            'unknown'
+        ) as format
     from lines
     -- the empty string after a final newline is not a line
     where not (line_no = n_texts - 1 and text = '' and n_texts > 1)
@@ -110,15 +131,24 @@ final as (
         unit.span as span_json,
         case
             when numbered.unit is not null then null
+            when numbered.problem is not null then numbered.problem
             when trim(numbered.text, e' \t\r') = '' then 'blank_line'
             when numbered.doc is null then 'malformed_json'
             else 'unknown_format'
         end as skip_reason,
         case
             when numbered.unit is not null then null
+            when numbered.problem = 'invalid_utf8' then 'the file is not UTF-8 text'
+            when numbered.problem = 'corrupt_archive' then 'the gzip archive is corrupt or cut short'
+            when numbered.problem = 'archive_too_large' then 'the archive decompresses past max_archive_bytes'
             when trim(numbered.text, e' \t\r') = '' then 'the line is empty or whitespace'
             when numbered.doc is null then 'not valid JSON: ' || left(numbered.text, 60)
-            else 'valid JSON but not in the ' || numbered.format || ' format this folder is read in'
+            when numbered.format = 'unknown'
+                then 'valid JSON in no trace format distill reads: looked for resourceSpans (OTLP), spans with '
+                    || 'attributes (OpenTelemetry, OpenInference, OpenLLMetry, Vercel AI SDK), request/response or '
+                    || 'choices (OpenAI logs), trajectory (SWE-agent), action/observation events (OpenHands), '
+                    || 'samples with eval (Inspect)'
+            else 'valid JSON but not a unit of the ' || numbered.format || ' format its folder hints at'
         end as skip_detail,
         -- a unit that is not JSON is named by the sha256 of its text (see stg_source_records)
         case when numbered.doc is null then sha256(numbered.text) end as unit_sha256

@@ -4,7 +4,10 @@ Named in profiles.yml, so plain `dbt build` gets the same functions as `distill 
 cursors dbt opens per thread share the connection's catalog, functions included.
 """
 
+import gzip
+import io
 import os
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,18 +18,30 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from distill.canonical import sig_hash_arrow
 from distill.errors import DistillError
 from distill.home import Home, open_no_follow
-from distill.lines import open_source
+from distill.lines import MAX_ARCHIVE_BYTES, open_source
+
+TRACE_TEXT = pa.struct([("text", pa.string()), ("problem", pa.string())])
 
 
 def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None = None) -> None:
     """`distill_sig_hash(line)`: the RFC 8785 sha256 of a JSON line (docs/design.md), NULL if not
-    I-JSON; with a home, `distill_source_line(file, byte_offset, line_bytes)`: the line read again
+    I-JSON; `distill_trace_text(filename, content)`: a trace-format file's text, or why it has
+    none; with a home, `distill_source_line(file, byte_offset, line_bytes)`: the line read again
     from the file itself (invariant 4 proves a hash against the file, not a copy)."""
     conn.create_function(
         "distill_sig_hash",
         sig_hash_arrow,
         [duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("VARCHAR"),
+        type="arrow",
+        null_handling="special",
+        side_effects=False,
+    )
+    conn.create_function(
+        "distill_trace_text",
+        trace_texts,
+        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("BLOB")],
+        duckdb.struct_type({"text": duckdb.sqltype("VARCHAR"), "problem": duckdb.sqltype("VARCHAR")}),
         type="arrow",
         null_handling="special",
         side_effects=False,
@@ -41,6 +56,30 @@ def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None 
             null_handling="special",
             side_effects=False,  # reads files, but the same arguments read the same bytes within a run
         )
+
+
+def trace_text(name: str | None, data: bytes | None) -> dict:
+    """A trace-format file's text: a `.gz` decompressed (up to the archive limit), then UTF-8;
+    or, instead of the text, why it has none (corrupt_archive, archive_too_large, invalid_utf8)."""
+    if name is None or data is None:
+        return {"text": None, "problem": None}
+    if name.endswith(".gz"):
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as archive:
+                data = archive.read(MAX_ARCHIVE_BYTES + 1)
+        except (OSError, EOFError, zlib.error):
+            return {"text": None, "problem": "corrupt_archive"}
+        if len(data) > MAX_ARCHIVE_BYTES:
+            return {"text": None, "problem": "archive_too_large"}
+    try:
+        return {"text": data.decode("utf-8"), "problem": None}
+    except UnicodeDecodeError:
+        return {"text": None, "problem": "invalid_utf8"}
+
+
+def trace_texts(names: pa.Array, blobs: pa.Array) -> pa.Array:
+    """`distill_trace_text(filename, content)` over a batch of files from read_blob."""
+    return pa.array([trace_text(n, b) for n, b in zip(names.to_pylist(), blobs.to_pylist())], TRACE_TEXT)
 
 
 def source_line_reader(home: str | Path):

@@ -41,6 +41,8 @@ def env_number(environ, name: str, default: float, minimum: float = 0.0) -> floa
 NOT_SOURCES = ("audit_baselines.jsonl",)
 # Source files are JSON Lines, plain or gzip-compressed (rotated archives).
 SOURCE_SUFFIXES = (".jsonl", ".jsonl.gz")
+# The trace-format files, anywhere under data/_kb but the stream files (var trace_files).
+TRACE_SUFFIXES = (".json", ".jsonl", ".traj", ".json.gz", ".jsonl.gz")
 
 # The dbt project ships inside the repository, one level above python/.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -133,6 +135,13 @@ class Home:
         """A file the line reader reads: <stream>*.jsonl(.gz) directly in data/_kb, not one of
         distill's own (the folders below hold trace-format files, read whole)."""
         return path.parent == self.kb and path.name.endswith(SOURCE_SUFFIXES) and path.name not in NOT_SOURCES
+
+    def is_trace_file(self, path: Path) -> bool:
+        """A file of a standard trace format, read whole: one of TRACE_SUFFIXES under data/_kb
+        that is not a stream file (those sit directly in data/_kb)."""
+        if not path.name.endswith(TRACE_SUFFIXES) or not path.is_relative_to(self.kb):
+            return False
+        return path.parent != self.kb or not path.name.endswith(SOURCE_SUFFIXES)
 
     def require_home(self) -> None:
         """Fail with what to do when this is not a home (no folder, or no data/_kb in it)."""

@@ -68,10 +68,10 @@ def mark_partial(home: Home, stage: str) -> None:
 
 
 def trace_fingerprint(home: Home) -> str:
-    """The trace-format files under data/_kb's folders (read whole every run): path, size, mtime."""
+    """The trace-format files under data/_kb (read whole every run): path, size, mtime."""
     digest = hashlib.sha256()
     if home.kb.is_dir():
-        for path in sorted(p for p in home.kb.rglob("*") if p.is_file() and p.parent != home.kb):
+        for path in sorted(p for p in home.kb.rglob("*") if p.is_file() and home.is_trace_file(p)):
             stat = path.stat()
             digest.update(f"{path.relative_to(home.kb).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
@@ -82,7 +82,7 @@ def plan_path(home: Home) -> Path:
 
 
 def source_files(home: Home) -> list[Path]:
-    """The stream files the line reader reads (the trace-format folders are read whole each run)."""
+    """The stream files the line reader reads (the trace-format files are read whole each run)."""
     if not home.kb.is_dir():
         return []
     home.refuse_symlinked_inputs()

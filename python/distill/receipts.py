@@ -109,9 +109,9 @@ def input_fingerprint(home: Home, options: dict) -> str:
     and files that are not streams are not input, so appending to them gives a run no work."""
     digest = hashlib.sha256(project_fingerprint(options).encode())
     if home.kb.is_dir():
-        # the stream files and, in the folders below, the files of the standard trace formats
+        # the stream files and the files of the standard trace formats
         for path in sorted(home.kb.rglob("*")):
-            if path.is_file() and (path.parent != home.kb or home.is_stream_file(path)):
+            if path.is_file() and (home.is_stream_file(path) or home.is_trace_file(path)):
                 stat = path.stat()
                 name = path.relative_to(home.kb).as_posix()
                 digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())

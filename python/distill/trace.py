@@ -53,21 +53,36 @@ def read_source_line(home: Home, source_file: str, byte_offset: int, line_bytes:
     return data[:line_bytes]
 
 
+# `}` + a line break + `{`: where one concatenated JSON object ends and the next begins.
+CONCATENATED = re.compile(r"\}[ \t\r]*\n\s*\{")
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_trace_unit(conn, home: Home, source_file: str, element: str) -> str | None:
     """A trace-format unit as its file holds it now, found again by its element
     (`line N <JSON path>`, with ` #k` for the k-th match of a path with several wildcards, then
     the path of the unit within that match, if any)."""
     match = re.fullmatch(r"line (\d+) (\S+)(?: #(\d+))?(?: (\$\S*))?", element)
     try:
-        text = (home.root / source_file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        with open_source(home.root / source_file) as handle:
+            text = handle.read().decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError, DistillError):
         return None
     if match is None:
         return None
     line_no, path, nth, sub = int(match[1]), match[2], match[3], match[4]
-    if source_file.endswith(".jsonl"):
+    if source_file.endswith((".jsonl", ".jsonl.gz")):
         lines = text.split("\n")
         text = lines[line_no] if line_no < len(lines) else ""
+    elif not _is_json(text):  # concatenated objects, read as their list (macro concatenated_as_list)
+        text = "[" + CONCATENATED.sub("},{", text) + "]"
     found = "json_extract(?::json, ?)" if nth is None else "json_extract(?::json, ?)[?]"
     params = [text, path] if nth is None else [text, path, int(nth) + 1]
     if sub is not None:

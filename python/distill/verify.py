@@ -1,7 +1,7 @@
 """verify-determinism (docs/recovery-runbook.md, "Hash mismatch"): rebuild the input of the last
 run from scratch in a temporary home and compare every part, and the run_hash, with the outputs
 in place. The copy holds each source file up to the bytes the run read (lines appended since are
-left out) and the trace-format folders whole; the rebuild uses the run's mode, formats and
+left out) and the trace-format files whole; the rebuild uses the run's mode, formats and
 recorded time. Equal input, equal bytes: any difference names the part."""
 
 import shutil
@@ -52,8 +52,9 @@ def copy_input(home: Home, target: Home) -> None:
     target.kb.mkdir(parents=True)
     for name, known in sorted(state.items()):
         _copy_prefix(home.root / name, target.root / name, known.size)
-    for folder in sorted(p for p in home.kb.iterdir() if p.is_dir()):
-        shutil.copytree(folder, target.kb / folder.name)
+    for path in sorted(p for p in home.kb.rglob("*") if p.is_file() and home.is_trace_file(p)):
+        (target.kb / path.relative_to(home.kb)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target.kb / path.relative_to(home.kb))
 
 
 def verify(home: Home) -> Verdict:
