@@ -5,6 +5,11 @@
     Traceloop and the deprecated indexed gen_ai.prompt/gen_ai.completion attributes, then span
     events. -#}
 
+{% macro declared(field) -%}
+    {#- The attributes a project declares for a field (var span_attributes), tried first. -#}
+    {%- for name in var('span_attributes', {}).get(field, []) or [] -%}{{ attr(name) }}, {% endfor -%}
+{%- endmacro %}
+
 {% macro attr(name) -%}
     {#- One attribute as text (names hold dots, so they are quoted as one JSON key). -#}
     (attrs ->> '$."{{ name }}"')
@@ -70,6 +75,9 @@
 {% macro span_messages() -%}
     {#- The prompt as [{role, content}] JSON, by the first convention the span carries. -#}
     coalesce(
+        {%- for name in var('span_attributes', {}).get('prompt', []) or [] %}
+        case when {{ attr(name) }} is not null then to_json([{'role': 'user', 'content': {{ attr(name) }}}]) end,
+        {%- endfor %}
         case
             when {{ json_attr('gen_ai.input.messages') }} is not null
                 then to_json(list_concat(
@@ -119,6 +127,7 @@
 {% macro span_completion() -%}
     {#- The response text, by the first convention the span carries. -#}
     coalesce(
+        {{ declared('completion') }}
         case when {{ json_attr('gen_ai.output.messages') }} is not null
                 then ({{ chat_messages(json_attr('gen_ai.output.messages')) }}) ->> '$[-1].content'
         end,

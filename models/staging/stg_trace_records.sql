@@ -126,6 +126,7 @@ span_fields as (
     select
         *,
         coalesce(
+            {{ declared('model') }}
             {{ attr('gen_ai.response.model') }}, {{ attr('gen_ai.request.model') }},
             {{ attr('llm.model_name') }}, {{ attr('ai.response.model') }}, {{ attr('ai.model.id') }}
         ) as model,

@@ -239,3 +239,17 @@ def test_the_real_files_anywhere_under_the_home(tmp_path):
     [(instruction, response)] = query(tmp_path, """
         select instruction, response from evidence where source_file = 'data/_kb/dump/otel_genai_client_span_tool_calls.json'""")
     assert "Weather in Paris?" in instruction and "rainy" in response
+
+
+def test_a_convention_distill_does_not_know_is_declared_in_the_project(tmp_path, patched_project):
+    patched_project({"dbt_project.yml": (
+        "span_attributes: {prompt: [], completion: [], model: []}",
+        "span_attributes: {prompt: [acme.llm.question], completion: [acme.llm.answer], model: [acme.llm.model]}",
+    )})
+    kb = tmp_path / "home/data/_kb/acme"
+    kb.mkdir(parents=True)
+    custom = span("t-acme", {"acme.llm.model": "house-7b", "acme.llm.question": QUESTION, "acme.llm.answer": ANSWER})
+    (kb / "spans.json").write_text(json.dumps([custom]))
+    result = run_cli("run-all", "--quiet", home=tmp_path / "home")
+    assert result.code == 0, result.stderr
+    assert gateway(tmp_path / "home", "t-acme") == [("house-7b", QUESTION, ANSWER, "ok", "otel")]
