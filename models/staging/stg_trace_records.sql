@@ -134,7 +134,7 @@ span_fields as (
             {{ attr('gen_ai.provider.name') }}, {{ attr('gen_ai.system') }}, {{ attr('llm.provider') }},
             {{ attr('llm.system') }}, {{ attr('ai.model.provider') }}
         ) as provider,  -- noqa: RF04
-        {{ span_operation() }} as operation,
+        {{ span_operation() }} as span_purpose,
         {{ span_messages() }} as messages,
         {{ span_completion() }} as completion,  -- noqa: RF04
         {{ span_finish_reason() }} as raw_finish_reason,
@@ -149,6 +149,8 @@ span_kinds as (
     select
         *,
         is_status_error or exception_message is not null as is_error,
+        (is_status_error or exception_message is not null)
+        and (span_purpose = 'chat' or model is not null) as is_failed_call,
         -- a model call carries text: a prompt with some content, or a completion
         coalesce(len(list_filter(
             json_extract(messages, '$[*]'), lambda m: coalesce(m ->> 'content', '') != ''
@@ -164,13 +166,13 @@ span_records as (
         element,
         unit_json,
         case
-            when operation = 'tool' then 'tool_runs'
-            when operation = 'embeddings' then null
+            when span_purpose = 'tool' then 'tool_runs'
+            when span_purpose = 'embeddings' then null
             -- a model call with text, or one that failed (its error is a signal without text)
-            when has_text or (is_error and (operation = 'chat' or model is not null)) then 'gateway_calls'
+            when has_text or is_failed_call then 'gateway_calls'
         end as stream,
         case
-            when operation = 'tool'
+            when span_purpose = 'tool'
                 then json_object(
                         'tool_run_id', coalesce(span_id, source_file || '#' || line_offset),
                         'run_id', coalesce(trace_id, source_file),
@@ -193,13 +195,14 @@ span_records as (
                     'prompt_tokens', prompt_tokens,
                     'completion_tokens', completion_tokens,
                     'status', case when is_error then 'error' else 'ok' end,
-                    'error', case when is_error then coalesce(status_message, exception_message, 'span status error') end
+                    'error',
+                    case when is_error then coalesce(status_message, exception_message, 'span status error') end
                 )
         end as record,
         case
-            when operation = 'embeddings'
+            when span_purpose = 'embeddings'
                 then 'an embeddings, retrieval or reranking span: vectors or documents, not a text generation'
-            when operation is distinct from 'tool' and not has_text and not (is_error and (operation = 'chat' or model is not null))
+            when coalesce(span_purpose, '') != 'tool' and not has_text and not is_failed_call
                 then 'a span with no prompt or completion text: not a model call distill can score'
         end as unmapped_detail
     from span_kinds
@@ -451,15 +454,30 @@ mapped as (
     -- why a span maps to no stream, where the span says (the other formats map or not by kind)
     select * from span_records
     union all
-    select *, null::varchar as unmapped_detail from note_records
+    select
+        *,
+        null::varchar as unmapped_detail
+    from note_records
     union all
-    select *, null::varchar as unmapped_detail from openai_records
+    select
+        *,
+        null::varchar as unmapped_detail
+    from openai_records
     union all
-    select *, null::varchar as unmapped_detail from trajectory_records
+    select
+        *,
+        null::varchar as unmapped_detail
+    from trajectory_records
     union all
-    select *, null::varchar as unmapped_detail from event_records
+    select
+        *,
+        null::varchar as unmapped_detail
+    from event_records
     union all
-    select *, null::varchar as unmapped_detail from sample_records
+    select
+        *,
+        null::varchar as unmapped_detail
+    from sample_records
 ),
 
 final as (
@@ -469,6 +487,7 @@ final as (
         mapped.stream,
         mapped.format,
         mapped.element,
+        mapped.unmapped_detail,
         distill_sig_hash(mapped.unit_json::varchar) as sig_hash,
         -- where the record came from travels with it (it lands in evidence.extra)
         case when mapped.stream is not null
@@ -476,8 +495,7 @@ final as (
                         mapped.record, json_object('_source_format', mapped.format, '_source_element', mapped.element)
                     )
         end as record,
-        strlen(mapped.unit_json::varchar) as unit_bytes,
-        mapped.unmapped_detail
+        strlen(mapped.unit_json::varchar) as unit_bytes
     from mapped
 )
 

@@ -10,8 +10,8 @@ with files as (
     select
         source_file,
         hinted_format,
-        decoded.text as content,
-        decoded.problem
+        struct_extract(decoded, 'text') as file_text,
+        struct_extract(decoded, 'problem') as problem
     from {{ trace_files() }}
 ),
 
@@ -23,11 +23,11 @@ split as (
         hinted_format,
         problem,
         case
-            when content is null then ['']
-            when regexp_matches(source_file, '\.jsonl(\.gz)?$') then string_split(content, e'\n')
-            when not json_valid(content) and json_valid({{ concatenated_as_list('content') }})
-                then [{{ concatenated_as_list('content') }}]
-            else [content]
+            when file_text is null then ['']
+            when regexp_matches(source_file, '\.jsonl(\.gz)?$') then string_split(file_text, e'\n')
+            when not json_valid(file_text) and json_valid({{ concatenated_as_list('file_text') }})
+                then [{{ concatenated_as_list('file_text') }}]
+            else [file_text]
         end as texts
     from files
 ),
@@ -55,7 +55,7 @@ documents as (
                 else hinted_format
             end,
             'unknown'
-        ) as format
+        ) as format  -- noqa: RF04
     from lines
     -- the empty string after a final newline is not a line
     where not (line_no = n_texts - 1 and text = '' and n_texts > 1)
