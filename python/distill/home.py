@@ -182,8 +182,9 @@ Put your traces here, then run `distill --home {root} run-all`.
   files each (gateway_calls, pr_audits, human_reviews, tool_runs, test_runs, auto_apply,
   task_outcomes, answers, playbooks, user_feedback, escalations, replay_runs); rotated archives
   as `<stream>*.jsonl.gz`. Append only: an edited line makes the next run a full rebuild.
-- `data/_kb/<format>/`: traces in a standard format, read whole each run: `otel/`,
-  `openinference/`, `openai_logs/`, `swe_agent/`, `inspect/`, `openhands/`.
+- `data/_kb/<any folder>/`: traces in a standard format (`.json`, `.jsonl`, `.traj`, gzipped
+  too), read whole each run, the format known by content: OpenTelemetry (OTLP/JSON, SDK dumps,
+  console exporter), OpenInference, OpenAI chat logs, SWE-agent, OpenHands, Inspect.
 
 distill writes `data/` (warehouse, evidence, scored runs, incidents), `exports/` (the corpora)
 and `reports/` (one folder a run). `distill generate --lines 2000` writes a synthetic sample.
