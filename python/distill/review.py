@@ -149,6 +149,7 @@ class Reviews:
         self._conn = duckdb.connect()
         self._conn.execute("set TimeZone = 'UTC'")
         self._lock = threading.Lock()
+        self._sources_lock = threading.Lock()
         self._generation: Path | None = None
 
     @property
@@ -362,8 +363,9 @@ class Reviews:
         """Each evidence row's source line as `distill trace` shows it, and the conversation of
         the run's model calls; None, or why the source lines are not shown."""
         try:
-            # the warehouse is only read while no run holds the home (a read would block its writes)
-            with lock.hold(self.home, "distill review (reading source lines)", 0.0):
+            # the warehouse is only read while no run holds the home (a read would block its
+            # writes); one page at a time, so two pages never take each other for a run
+            with self._sources_lock, lock.hold(self.home, "distill review (reading source lines)", 0.0):
                 links = trace.source_links(self.home, run["evidence_ids"])
         except DistillError:
             return "a run is in progress: the source lines show once it ends (reload the page)"
