@@ -239,6 +239,9 @@ def test_the_real_files_anywhere_under_the_home(tmp_path):
     [(instruction, response)] = query(tmp_path, """
         select instruction, response from evidence where source_file = 'data/_kb/dump/otel_genai_client_span_tool_calls.json'""")
     assert "Weather in Paris?" in instruction and "rainy" in response
+    # the acceptance invariants ran on these files too (run-all), and they reach the corpora
+    exported = query(tmp_path, "select (select count(*) from export_sft) + (select count(*) from export_rag)")[0][0]
+    assert exported > 0
 
 
 def test_a_convention_distill_does_not_know_is_declared_in_the_project(tmp_path, patched_project):

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from conftest import part_rows, query, run_cli
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
 
 OTLP = {"resourceSpans": [{"scopeSpans": [{"spans": [
     {"traceId": "t-otel-1", "spanId": "s1", "name": "chat", "startTimeUnixNano": "1775037600000000000",
@@ -203,28 +202,6 @@ def test_a_changed_trace_file_breaks_the_trace(traces_home, tmp_path):
     # and the next run-all sees the change: a trace file counts as input like a stream file
     rerun = run_cli("run-all", home=home)
     assert rerun.code == 0 and "nothing changed" not in rerun.stdout, rerun.stdout
-
-
-@pytest.mark.skipif(not REALDATA.is_dir(), reason="no real third-party traces on this machine")
-def test_the_real_third_party_files_flow_end_to_end(tmp_path):
-    placement = {
-        "otel": ["all-spans.json", "otel_genai_client_span_tool_calls.json"],
-        "openhands": ["basic.json", "wrong_initial_state.json"],
-        "swe_agent": ["pydicom__pydicom-1458.traj"],
-        "inspect": ["2024-11-05T13-31-45-05-00_input-task_8zXjbRzCWrL9GXiXo2vus9.json"],
-    }
-    for folder, names in placement.items():
-        (tmp_path / "data/_kb" / folder).mkdir(parents=True)
-        for name in names:
-            shutil.copyfile(REALDATA / name, tmp_path / "data/_kb" / folder / name)
-    result = run_cli("run-all", "--quiet", home=tmp_path)
-    assert result.code == 0, result.stderr  # the acceptance invariants ran on these files too
-    per_file = dict(query(tmp_path, """
-        select source_file, count(*) filter (where skip_reason is null) from stg_source_records group by 1"""))
-    assert len(per_file) == 6 and all(n > 0 for n in per_file.values()), per_file
-    runs = query(tmp_path, "select count(*) from scored_runs")[0][0]
-    exported = query(tmp_path, "select (select count(*) from export_sft) + (select count(*) from export_rag)")[0][0]
-    assert runs >= 6 and exported > 0
 
 
 def test_audit_counts_trace_units_as_accounted_for(traces_home):
