@@ -276,6 +276,20 @@ def test_the_api_queue_run_and_decision(client, home):
     assert run_id not in [r["run_id"] for r in client.get("/api/queue", headers=auth).json()["runs"]]
 
 
+def test_while_a_run_holds_the_home_a_run_shows_without_its_source_lines(client, home):
+    from distill import lock
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    run_id = sorted(needs_review(home))[0]
+    with lock.hold(Home.resolve(home), "distill run-all", 0.0):  # as a run holds it
+        run = client.get(f"/api/runs/{run_id}", headers=auth).json()
+        assert client.get("/api/queue", headers=auth).status_code == 200  # the queue reads parts only
+    assert run["sources_note"].startswith("a run is in progress") and run["evidence"]
+    assert all("source" not in row for row in run["evidence"])
+    after = client.get(f"/api/runs/{run_id}", headers=auth).json()
+    assert after["sources_note"] is None and all(row["source_ok"] for row in after["evidence"])
+
+
 def test_decisions_made_during_a_run_are_all_applied_by_the_next(client, home):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     runs = sorted(needs_review(home) - {HOSTILE_RUN})[:40]
