@@ -54,6 +54,7 @@
             and (json_type({{ first }}, '$.action') = 'VARCHAR' or json_type({{ first }}, '$.observation') = 'VARCHAR')
             then 'openhands'
         when json_type({{ first }}, '$.request') = 'OBJECT' or json_type({{ first }}, '$.choices') = 'ARRAY'
+            or (json_type({{ first }}, '$.messages') = 'ARRAY' and json_type({{ first }}, '$.response.choices') = 'ARRAY')
             then 'openai_logs'
         -- spans: OpenInference's own attributes or annotation records, else OpenTelemetry
         when json_type({{ first }}) = 'OBJECT' and (

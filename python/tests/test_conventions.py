@@ -134,6 +134,11 @@ def home(tmp_path_factory) -> Path:
     (kb / "logs").mkdir()
     (kb / "logs/console.txt").write_text("not a trace file: its suffix is not read")
     (kb / "logs/console.json").write_text("\n".join(json.dumps(s, indent=4) for s in CONSOLE) + "\n")
+    side_by_side = {"run_id": "chat-side", "ts": "2026-04-01T11:00:00Z", "model": "gpt-4o-mini",
+                    "messages": [{"role": "user", "content": QUESTION}],
+                    "response": {"id": "chatcmpl-9", "model": "gpt-4o-mini",
+                                 "choices": [{"message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop"}]}}
+    (kb / "logs/openai.jsonl").write_text(json.dumps(side_by_side) + "\n")
     with gzip.open(kb / "logs/spans.jsonl.gz", "wt") as handle:
         handle.write(json.dumps(span("t-gz", {**CONVENTIONS["genai-indexed"]["attributes"]})) + "\n")
     (kb / "logs/corrupt.json.gz").write_bytes(gzip.compress(b'{"a": 1}')[:-6])
@@ -155,6 +160,7 @@ def gateway(home: Path, run_id: str) -> tuple:
     ("t-vercel", "gpt-4o-mini", "otel"),
     ("t-gz", "gpt-4o-mini", "otel"),
     ("0xconsole1", "gpt-4o", "otel"),
+    ("chat-side", "gpt-4o-mini", "openai_logs"),  # an OpenAI log: messages beside the response
 ])
 def test_each_convention_gives_a_model_call_with_its_instruction_and_response(home, run_id, model, fmt):
     assert gateway(home, run_id) == [(model, QUESTION, ANSWER, "ok", fmt)]
