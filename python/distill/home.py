@@ -143,6 +143,12 @@ class Home:
             return False
         return path.parent != self.kb or not path.name.endswith(SOURCE_SUFFIXES)
 
+    def trace_files(self) -> list[Path]:
+        """Every trace-format file under data/_kb, in path order."""
+        if not self.kb.is_dir():
+            return []
+        return sorted(p for p in self.kb.rglob("*") if p.is_file() and self.is_trace_file(p))
+
     def require_home(self) -> None:
         """Fail with what to do when this is not a home (no folder, or no data/_kb in it)."""
         if not self.root.is_dir() or not self.kb.is_dir():

@@ -70,10 +70,9 @@ def mark_partial(home: Home, stage: str) -> None:
 def trace_fingerprint(home: Home) -> str:
     """The trace-format files under data/_kb (read whole every run): path, size, mtime."""
     digest = hashlib.sha256()
-    if home.kb.is_dir():
-        for path in sorted(p for p in home.kb.rglob("*") if p.is_file() and home.is_trace_file(p)):
-            stat = path.stat()
-            digest.update(f"{path.relative_to(home.kb).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for path in home.trace_files():
+        stat = path.stat()
+        digest.update(f"{path.relative_to(home.kb).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

@@ -52,7 +52,7 @@ def copy_input(home: Home, target: Home) -> None:
     target.kb.mkdir(parents=True)
     for name, known in sorted(state.items()):
         _copy_prefix(home.root / name, target.root / name, known.size)
-    for path in sorted(p for p in home.kb.rglob("*") if p.is_file() and home.is_trace_file(p)):
+    for path in home.trace_files():
         (target.kb / path.relative_to(home.kb)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target.kb / path.relative_to(home.kb))
 
