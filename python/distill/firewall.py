@@ -128,6 +128,11 @@ def secret_patterns(path: Path = SECRET_PATTERNS_CSV) -> list[tuple[str, str]]:
     return patterns
 
 
+def any_secret(patterns: list[tuple[str, str]]) -> str:
+    """One RE2 pattern that matches where any of the secret patterns does."""
+    return "|".join(f"(?:{regex})" for _, regex in patterns)
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -141,7 +146,7 @@ def scan_secrets(home: Home, patterns: list[tuple[str, str]] | None = None) -> N
     files = sorted(p for p in (home.exports.rglob("*") if home.exports.is_dir() else []) if p.is_file() and not p.is_symlink())
     if not files:
         return
-    combined = _literal("|".join(f"(?:{regex})" for _, regex in patterns))
+    combined = _literal(any_secret(patterns))
     which = " ".join(f"when regexp_matches(text, {_literal(regex)}) then {_literal(pid)}" for pid, regex in patterns)
     jsonl = [str(p) for p in files if p.suffix == ".jsonl"]
     other = [str(p) for p in files if p.suffix != ".jsonl"]

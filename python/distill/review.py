@@ -144,8 +144,7 @@ class Reviews:
         self.home = home
         self.reviewer = reviewer or default_reviewer()
         self.rules = _rules()
-        patterns = firewall.secret_patterns()
-        self.secrets = "|".join(f"(?:{regex})" for _, regex in patterns)
+        self.secrets = firewall.any_secret(firewall.secret_patterns())
         self._conn = duckdb.connect()
         self._conn.execute("set TimeZone = 'UTC'")
         self._lock = threading.Lock()
@@ -166,6 +165,11 @@ class Reviews:
             )
         return Path(os.path.realpath(current))
 
+    def _parts(self, folder: str) -> str:
+        """The Parquet parts of one output folder of the loaded generation, as a glob."""
+        assert self._generation is not None
+        return (self._generation / "data" / folder).as_posix() + "/**/*.parquet"
+
     def _mask(self, column: str) -> str:
         return f"regexp_replace({column}, $secrets, '{MASK}', 'g')"
 
@@ -174,65 +178,71 @@ class Reviews:
         generation = self.generation()
         if generation == self._generation:
             return
-        scored = (generation / "data" / "scored-runs").as_posix() + "/**/*.parquet"
-        evidence = (generation / "data" / "evidence").as_posix() + "/**/*.parquet"
-        self._conn.execute(
-            f"""
-            create or replace table runs as
-            with scored as (
-                select
-                    run_id, {self._mask("run_id")} as shown_id, category, reasons[-1] as reason,
-                    {self._mask("model")} as model, run_day, recorded_at,
-                    {self._mask("left(instruction, 160)")} as preview,
-                    coalesce(trim(instruction) != '', false) and coalesce(trim(response) != '', false) as has_texts,
-                    -- the prompt as preference pairs compare it (macro prompt_fingerprint)
-                    trim(regexp_replace(lower(instruction), '\\s+', ' ', 'g')) as prompt
-                from read_parquet($scored)
-            ),
-            streams as (
-                select run_id, list(distinct stream order by stream) as streams
-                from read_parquet($evidence)
-                where run_id is not null
-                group by run_id
-            ),
-            sides as (
-                select prompt, bool_or(category in ('accepted', 'rejected')) as has_side
-                from scored
-                where prompt is not null and prompt != ''
-                group by prompt
-            )
-            select
-                scored.* exclude (prompt),
-                coalesce(streams.streams, []) as streams,
-                case
-                    when category != 'needs_human_review' then 3
-                    when reason = 'rule_2_conflict' then 0
-                    when sides.has_side then 1
-                    when has_texts then 2
-                    else 3
-                end as priority
-            from scored
-            left join streams using (run_id)
-            left join sides using (prompt)
-            """,
-            {"scored": scored, "evidence": evidence, "secrets": self.secrets},
-        )
         self._generation = generation
+        sql = f"""
+        create or replace table runs as
+        with scored as (
+            select
+                run_id, {self._mask("run_id")} as shown_id, category, reasons[-1] as reason,
+                {self._mask("model")} as model, run_day, recorded_at,
+                {self._mask("left(instruction, 160)")} as preview,
+                coalesce(trim(instruction) != '', false) and coalesce(trim(response) != '', false) as has_texts,
+                -- the prompt as preference pairs compare it (macro prompt_fingerprint)
+                trim(regexp_replace(lower(instruction), '\\s+', ' ', 'g')) as prompt
+            from read_parquet($scored)
+        ),
+        streams as (
+            select run_id, list(distinct stream order by stream) as streams
+            from read_parquet($evidence)
+            where run_id is not null
+            group by run_id
+        ),
+        sides as (
+            select prompt, bool_or(category in ('accepted', 'rejected')) as has_side
+            from scored
+            where prompt is not null and prompt != ''
+            group by prompt
+        )
+        select
+            scored.* exclude (prompt),
+            coalesce(streams.streams, []) as streams,
+            case
+                when category != 'needs_human_review' then 3
+                when reason = 'rule_2_conflict' then 0
+                when sides.has_side then 1
+                when has_texts then 2
+                else 3
+            end as priority
+        from scored
+        left join streams using (run_id)
+        left join sides using (prompt)
+        """
+        self._conn.execute(sql, self._filled(sql, {}))
 
     def _query(self, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
+        """Rows as dicts. Named parameters $scored and $evidence (the loaded generation's parts)
+        and $secrets are filled in here, under the lock, after the generation is loaded."""
         with self._lock:
             for attempt in (1, 2):
                 try:
                     self._refresh()
-                    cursor = self._conn.execute(sql, params or [])
+                    cursor = self._conn.execute(sql, self._filled(sql, params))
                     break
                 except duckdb.Error as exc:
                     # a run switched generations and removed the one being read: read the new one
-                    if attempt == 2 or self._generation is None or self._generation.exists():
+                    vanished = self._generation is not None and not self._generation.exists()
+                    self._generation = None  # loaded again by the next query, whatever went wrong
+                    if attempt == 2 or not vanished:
                         raise DistillError(f"cannot read the last run's outputs: {str(exc).splitlines()[0]}") from None
-                    self._generation = None
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _filled(self, sql: str, params: list | dict | None) -> list | dict:
+        if not isinstance(params, dict):
+            return params or []
+        known = {"scored": lambda: self._parts("scored-runs"), "evidence": lambda: self._parts("evidence"),
+                 "secrets": lambda: self.secrets}
+        return {**params, **{name: value() for name, value in known.items() if f"${name}" in sql}}
 
     # -- decisions waiting for the next run -------------------------------------------------
 
@@ -258,12 +268,24 @@ class Reviews:
 
     # -- the queue --------------------------------------------------------------------------
 
-    def queue(self, filters: Filters, limit: int = 100, offset: int = 0, hide_pending: bool = True) -> dict[str, Any]:
+    def queue(self, filters: Filters, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        """A page of the queue, its total, the decisions pending and the filters' values."""
+        pending = self.pending()
+        rows, total = self._page(filters, sorted(pending), limit, offset)
+        return {
+            "category": filters.category,
+            "total": total,
+            "pending": len(pending),
+            "runs": rows,
+            "facets": self.facets(filters.category),
+        }
+
+    def _page(self, filters: Filters, skip: list[str], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """The runs of the queue in its order, but those in skip (decided, waiting for a run),
+        and how many there are in all."""
         if filters.category not in CATEGORIES:
             raise DistillError(f"category: must be one of {', '.join(CATEGORIES)}")
         where, params = filters.where()
-        pending = self.pending()
-        skip = sorted(pending) if hide_pending else []
         rows = self._query(
             f"""
             select run_id, shown_id, category, reason, model, run_day::varchar as run_day, streams, priority,
@@ -276,22 +298,15 @@ class Reviews:
             """,
             {**params, "skip": skip, "limit": limit, "offset": offset},
         )
-        total = rows[0]["total"] if rows else self._count(filters, skip)
+        if rows:
+            total = rows[0]["total"]
+        else:  # a page past the end still says how many there are
+            sql = f"select count(*) as n from runs where {where} and not list_contains($skip, run_id)"
+            total = self._query(sql, {**params, "skip": skip})[0]["n"]
         for row in rows:
             del row["total"]
             row["why"] = PRIORITIES[row["priority"]]
-        return {
-            "category": filters.category,
-            "total": total,
-            "pending": len(pending),
-            "runs": rows,
-            "facets": self.facets(filters.category),
-        }
-
-    def _count(self, filters: Filters, skip: list[str]) -> int:
-        where, params = filters.where()
-        sql = f"select count(*) as n from runs where {where} and not list_contains($skip, run_id)"
-        return self._query(sql, {**params, "skip": skip})[0]["n"]
+        return rows, total
 
     def facets(self, category: str) -> dict[str, Any]:
         """The values each filter can take within a category, with counts (and the categories')."""
@@ -308,8 +323,8 @@ class Reviews:
 
     def next_run(self, filters: Filters, after: str) -> str | None:
         """The first run of the queue that is not `after` and has no pending decision."""
-        queue = self.queue(filters, limit=2)
-        return next((r["run_id"] for r in queue["runs"] if r["run_id"] != after), None)
+        rows, _ = self._page(filters, sorted({*self.pending(), after}), 1, 0)
+        return rows[0]["run_id"] if rows else None
 
     # -- one run ----------------------------------------------------------------------------
 
@@ -320,10 +335,6 @@ class Reviews:
         """Everything a reviewer needs of one run; texts masked and cut to SHOWN_CHARS."""
         if not self.exists(run_id):
             return None
-        generation = self._generation
-        assert generation is not None
-        scored = (generation / "data" / "scored-runs").as_posix() + "/**/*.parquet"
-        evidence = (generation / "data" / "evidence").as_posix() + "/**/*.parquet"
         run = self._query(
             f"""
             select run_id, {self._mask("run_id")} as shown_id, category, reasons, signals::varchar as signals,
@@ -333,7 +344,7 @@ class Reviews:
                    rule_version
             from read_parquet($scored) where run_id = $run_id
             """,
-            {"scored": scored, "run_id": run_id, "secrets": self.secrets},
+            {"run_id": run_id},
         )[0]
         rows = self._query(
             f"""
@@ -345,7 +356,7 @@ class Reviews:
             where list_contains($ids, evidence_id)
             order by recorded_at, source_file, line_offset
             """,
-            {"evidence": evidence, "ids": run["evidence_ids"], "secrets": self.secrets},
+            {"ids": run["evidence_ids"]},
         )
         run["signals"] = json.loads(run["signals"] or "{}")
         run["rules"] = [(rule, self.rules.get(rule, "")) for rule in run["reasons"]]
@@ -369,24 +380,24 @@ class Reviews:
                 links = trace.source_links(self.home, run["evidence_ids"])
         except DistillError:
             return "a run is in progress: the source lines show once it ends (reload the page)"
+        rows = [row for row in run["evidence"] if row["evidence_id"] in links]
+        masked = self.mask([links[row["evidence_id"]].detail for row in rows])
         run["conversation"] = []
-        for row in run["evidence"]:
-            link = links.get(row["evidence_id"])
-            if link is None:
-                continue
+        for row, shown in zip(rows, masked):
+            link = links[row["evidence_id"]]
             row["source_ok"] = link.ok
-            row["source"], row["source_cut"] = _cut(self.mask([link.detail])[0])
+            row["source"], row["source_cut"] = _cut(shown)
             if link.ok and row["stream"] == "gateway_calls":
                 run["conversation"] = _conversation(link.detail, self.mask) or run["conversation"]
         return None
 
     def mask(self, texts: Iterable[str | None]) -> list[str | None]:
         """Texts with every secret-pattern match masked (RE2, as the export gate matches them)."""
-        rows = self._conn.execute(
-            f"select {self._mask('t')} from unnest($texts) with ordinality as u(t, i) order by i",
-            {"texts": list(texts), "secrets": self.secrets},
-        ).fetchall()
-        return [r[0] for r in rows]
+        rows = self._query(
+            f"select {self._mask('t')} as t from unnest($texts) with ordinality as u(t, i) order by i",
+            {"texts": list(texts)},
+        )
+        return [r["t"] for r in rows]
 
     # -- decisions ---------------------------------------------------------------------------
 
@@ -403,6 +414,8 @@ class Reviews:
         write; a wrong line is one error naming the file and line, and nothing is written.
         (decisions imported, rows with no decision yet: a queue export's rows left blank)."""
         records = _read_table(path)
+        named = sorted({r["run_id"] for _, r in records if isinstance(r, dict) and isinstance(r.get("run_id"), str)})
+        known = {r["run_id"] for r in self._query("select run_id from runs where list_contains($ids, run_id)", {"ids": named})}
         now = datetime.now(timezone.utc)
         out, undecided = [], 0
         for number, record in records:
@@ -417,7 +430,7 @@ class Reviews:
                 item = ImportedDecision.model_validate(record)
             except ValidationError as exc:
                 raise DistillError(f"{where}: {field_error(exc)}; fix the line and import again (nothing was written)") from None
-            if not self.exists(item.run_id):
+            if item.run_id not in known:
                 raise DistillError(
                     f"{where}: run_id {item.run_id!r} is not a scored run of the last run; "
                     "fix the line and import again (nothing was written)"
@@ -433,19 +446,16 @@ class Reviews:
         with empty decision columns to fill in and import."""
         if path.suffix not in (".jsonl", ".csv"):
             raise DistillError(f"{path}: the queue is written as .jsonl or .csv; name the file so")
-        ids = [r["run_id"] for r in self.queue(filters, limit=10_000_000)["runs"]]
-        generation = self._generation
-        assert generation is not None
-        scored = (generation / "data" / "scored-runs").as_posix() + "/**/*.parquet"
+        where, params = filters.where()
         rows = self._query(
             f"""
-            select runs.run_id, runs.category, runs.reason, runs.priority, runs.model, runs.run_day::varchar as run_day,
+            select q.run_id, q.category, q.reason, q.priority, q.model, q.run_day::varchar as run_day,
                    {self._mask("s.instruction")} as instruction, {self._mask("s.response")} as response
-            from runs join read_parquet($scored) as s using (run_id)
-            where list_contains($ids, runs.run_id)
-            order by runs.priority, runs.recorded_at, runs.run_id
+            from (select * from runs where {where} and not list_contains($skip, run_id)) as q
+            inner join read_parquet($scored) as s using (run_id)
+            order by q.priority, q.recorded_at, q.run_id
             """,
-            {"scored": scored, "ids": ids, "secrets": self.secrets},
+            {**params, "skip": sorted(self.pending())},
         )
         for row in rows:
             row.update(decision="", edited_response="", notes="")
