@@ -250,10 +250,12 @@ def extractive_answer(retrieved: list[Retrieved]) -> str:
     text = best.text.strip()
     if len(text) > EXTRACT_CHARS:
         kept: list[str] = []
+        length = -1  # of the kept sentences joined by spaces
         for sentence in sentences(text):
-            if kept and len(" ".join([*kept, sentence])) > EXTRACT_CHARS:
+            if kept and length + 1 + len(sentence) > EXTRACT_CHARS:
                 break
             kept.append(sentence)
+            length += 1 + len(sentence)
         text = " ".join(kept)[:EXTRACT_CHARS] + " …"
     return f"(extractive answer: no model configured) {best.title}\n{text}\n[{best.id}]"
 
