@@ -1,5 +1,5 @@
 {% macro export_path(model) -%}
-    {#- The folder of each export's day parts, relative to the home (docs/design.md, "Parts"). -#}
+    {#- The folder of each export's day parts, relative to the home (docs/design.md, "Parts and the manifest"). -#}
     {%- set paths = {
         'export_rag': 'exports/rag',
         'export_sft': 'exports/sft',

@@ -1,5 +1,5 @@
 {% macro sft_never() -%}
-    {#- SPEC §7: categories that must never reach the SFT corpus, whatever else is configured. -#}
+    {#- docs/concepts.md, "The SFT firewall": categories that must never reach the SFT corpus, whatever else is configured. -#}
     ('rejected', 'needs_human_review')
 {%- endmacro %}
 

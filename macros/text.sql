@@ -4,7 +4,7 @@
 {%- endmacro %}
 
 {% macro prompt_fingerprint(instruction) -%}
-    {#- SPEC §7: sha256 of the normalised instruction; runs sharing it answer the same prompt. -#}
+    {#- docs/concepts.md, "Exports": sha256 of the normalised instruction; runs sharing it answer the same prompt. -#}
     sha256({{ normalize_text(instruction) }})
 {%- endmacro %}
 

@@ -1,5 +1,5 @@
 -- Every source line that did not become evidence, with a reason code and its line number.
--- With evidence and pending_lines it accounts for every physical line exactly once (SPEC §9.1).
+-- With evidence and pending_lines it accounts for every physical line exactly once (docs/concepts.md, "Nothing is lost").
 
 with line_problems as (
     select

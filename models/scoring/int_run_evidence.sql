@@ -1,5 +1,5 @@
 -- The evidence of every run, one row per (run, evidence row): run streams as they are, each
--- escalation split into its two runs (<escalation_id>:local and :cloud, SPEC §3), and second
+-- escalation split into its two runs (<escalation_id>:local and :cloud, docs/concepts.md, "Runs"), and second
 -- copies of a duplicated source line left out (they are quarantined as duplicate). On a delta
 -- run, the touched runs only (int_touched_runs): everything after it scores those runs.
 

@@ -1,5 +1,5 @@
 -- One row per run: the latest row of each stream (by ts, ties broken by source line order)
--- reduced to the signals of SPEC §6, and where the run's instruction and response are (§3).
+-- reduced to the signals of docs/concepts.md, "Scoring", and where the run's instruction and response are (docs/concepts.md, "Runs").
 -- The latest rows come from int_run_latest_rows (a table, found by a window that spills), each
 -- joined to its run; no aggregation keeps per-run states of texts or lists, no text is carried
 -- (each row is named by its row_ptr in int_run_evidence; int_run_signals joins the two texts
@@ -12,7 +12,7 @@
     'gateway': 'gateway_calls', 'patch': 'auto_apply', 'audit_row': 'pr_audits', 'feedback': 'user_feedback',
     'answer': 'answers', 'escalation': 'escalations', 'edit_row': 'edit', 'model_row': 'model',
 } %}
-{#- Their precedence for each text (SPEC §3). -#}
+{#- Their precedence for each text (docs/concepts.md, "Runs"). -#}
 {%- set instruction_order = ['outcome', 'patch', 'escalation', 'answer', 'gateway'] %}
 {%- set response_order = ['patch', 'answer', 'gateway', 'escalation'] %}
 
@@ -43,7 +43,7 @@ final as (
         (audit_row.signals ->> 'fabricated_refs')::bigint as fabricated_refs,
         feedback.signals ->> 'rating' as feedback_rating,
         (escalation.signals ->> 'attempt_passed')::boolean as escalation_passed,
-        -- SPEC §3 precedence over the latest rows: the first that has the text gives it
+        -- docs/concepts.md, "Runs" precedence over the latest rows: the first that has the text gives it
         case
             {%- for name in instruction_order %}
                 when {{ name }}.has_instruction then {{ name }}.row_ptr

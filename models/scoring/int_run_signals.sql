@@ -1,5 +1,5 @@
 -- One row per run: the signals of its latest rows (int_run_latest), its evidence lists
--- (int_run_lists), and its instruction and response by precedence (SPEC §3), the two texts
+-- (int_run_lists), and its instruction and response by precedence (docs/concepts.md, "Runs"), the two texts
 -- joined back by their row_ptr in int_run_evidence.
 
 with instructions as (

@@ -1,4 +1,4 @@
--- Every run gets exactly one of four categories by the six ordered rules of SPEC §6, with the
+-- Every run gets exactly one of four categories by the six ordered rules of docs/concepts.md, "Scoring", with the
 -- rules that fired (signal rules, then the deciding rule) listed in order. No model in the loop.
 -- Incremental: a delta run replaces the touched runs (int_touched_runs) only.
 -- depends_on: {{ ref('int_scored_runs_before') }}

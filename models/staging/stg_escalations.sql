@@ -1,7 +1,7 @@
 -- A local model failed and a stronger one was tried.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('escalation_id', 'string', 'required'),
     ('run_id', 'string', ''),

@@ -1,7 +1,7 @@
 -- One model call through the gateway.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('call_id', 'string', 'required'),
     ('run_id', 'string', 'required'),
@@ -52,7 +52,7 @@ typed as (
 final as (
     select
         * exclude (record_problem),
-        -- the last user message is the call's instruction (SPEC §3)
+        -- the last user message is the call's instruction (docs/concepts.md, "Runs")
         list_filter(
             coalesce(messages::json[], []), lambda message: (message ->> 'role') = 'user'
         )[-1] ->> 'content' as last_user_message,

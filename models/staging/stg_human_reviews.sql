@@ -1,7 +1,7 @@
 -- A person's judgement of a run.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('review_id', 'string', 'required'),
     ('run_id', 'string', 'required'),

@@ -1,7 +1,7 @@
 -- An operator-written procedure; not a run.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('playbook_id', 'string', 'required'),
     ('ts', 'timestamp', 'required'),

@@ -1,7 +1,7 @@
 -- An automated review of a pull request.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('audit_id', 'string', 'required'),
     ('run_id', 'string', 'required'),

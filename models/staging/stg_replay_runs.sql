@@ -1,7 +1,7 @@
 -- One replay written by `distill replay`.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('replay_id', 'string', 'required'),
     ('ts', 'timestamp', 'required'),

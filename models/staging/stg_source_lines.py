@@ -3,7 +3,7 @@
 DuckDB's own JSON reader drops blank lines and renumbers around bad ones, so lines are split
 here (distill.lines, vectorised) and everything else about them is decided in SQL downstream.
 
-Incremental (SPEC §13): `distill run-all` plans what to read (distill.incremental): for a file
+Incremental (docs/design.md, "Incremental runs"): `distill run-all` plans what to read (distill.incremental): for a file
 that only grew, the lines after those read before; a run that finds an old line changed reads
 everything again with --full-refresh. The rows this run replaces (a pending last line read again,
 the lines of a file read from its start, a file that is gone) are deleted before the new ones

@@ -1,7 +1,7 @@
 -- The final outcome of a task attempt.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('run_id', 'string', 'required'),
     ('ts', 'timestamp', 'required'),

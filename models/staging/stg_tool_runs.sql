@@ -1,7 +1,7 @@
 -- One tool or command execution.
 -- Typed fields, undeclared fields in `extra`, and the first field problem.
 
-{#- (name, type, required, allowed values): the stream's schema, SPEC §3. -#}
+{#- (name, type, required, allowed values): the stream's schema, docs/concepts.md, "Streams". -#}
 {%- set fields = [
     ('tool_run_id', 'string', 'required'),
     ('run_id', 'string', 'required'),

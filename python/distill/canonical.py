@@ -1,4 +1,4 @@
-"""The RFC 8785 canonical form of a JSON line and its sha256 (`sig_hash`, SPEC §4).
+"""The RFC 8785 canonical form of a JSON line and its sha256 (`sig_hash`, docs/design.md, "Provenance and determinism").
 
 orjson with sorted keys is exact whenever a row has no floats, no integers beyond 2^53 and no
 characters outside the Basic Multilingual Plane; every other row takes the exact `rfc8785` path.

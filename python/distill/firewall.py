@@ -1,4 +1,4 @@
-"""The last firewall layer (SPEC §7): re-read every written export and validate each row.
+"""The last firewall layer (docs/concepts.md, "The SFT firewall"): re-read every written export and validate each row.
 
 A row its record type cannot hold (in SFT: anything but accepted, or partially_accepted when
 admitted) fails the run, and the file is moved aside so that no trainer can pick it up.

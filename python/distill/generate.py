@@ -341,7 +341,7 @@ class _Generator:
         })
 
     def hostile(self) -> None:
-        """About 1 % of lines: every kind of bad input of SPEC §12."""
+        """About 1 % of lines: every kind of bad input of docs/concepts.md, "Nothing is lost"."""
         rng = self.rng
         kind = rng.choice(["malformed", "blank", "wrong_type", "missing", "utf8", "array", "bad_enum", "crlf_blank"])
         ts = self.tick()

@@ -1,4 +1,4 @@
-"""Where things live under DISTILL_HOME (SPEC §2): the one module that knows the layout."""
+"""Where things live under DISTILL_HOME (docs/concepts.md, "Outputs"): the one module that knows the layout."""
 
 import errno
 import os
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from distill.errors import DistillError
 
-# The source streams of SPEC §3, in the order the docs list them.
+# The source streams of docs/concepts.md, "Streams", in the order the docs list them.
 STREAMS = (
     "gateway_calls",
     "pr_audits",

@@ -1,4 +1,4 @@
-"""What a run reads (SPEC §13): only the bytes each source file gained since the last run, or
+"""What a run reads (docs/design.md, "Incremental runs"): only the bytes each source file gained since the last run, or
 everything again when a line read before changed, a file went away or the project changed.
 
 The plan is made before dbt runs and handed to the line reader (stg_source_lines) as a file.

@@ -1,5 +1,5 @@
 """The pipeline's stages as dbt selections, the firewall after each export, the counts a run
-reports, and for run-all the receipts, summary and drift of SPEC §8."""
+reports, and for run-all the receipts, summary and drift of docs/concepts.md, "Receipts and drift"."""
 
 import os
 import shutil

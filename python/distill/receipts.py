@@ -1,4 +1,4 @@
-"""Run receipts, summaries and drift (SPEC §8): what each stage did, the run_hash of the data
+"""Run receipts, summaries and drift (docs/concepts.md, "Receipts and drift"): what each stage did, the run_hash of the data
 outputs, and how the run's counts moved against the previous run.
 
 dbt's node results (target/nodes.json, distill.dbt) are the raw material; counts come from one
@@ -318,7 +318,7 @@ def drift(summary: RunSummary, previous: RunSummary | None, firewall_breaches: i
 
 
 def change_severity(old: float | None, new: float) -> tuple[float | None, str]:
-    """Change in % and its severity: warn beyond ±20 %, alert beyond ±50 % (SPEC §8)."""
+    """Change in % and its severity: warn beyond ±20 %, alert beyond ±50 % (docs/concepts.md, "Receipts and drift")."""
     if old is None:
         return None, "ok"  # nothing to compare with: the first run
     if old == 0:

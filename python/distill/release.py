@@ -1,4 +1,4 @@
-"""The release freeze (SPEC §11): six gates, a release report and manifest, and the `git tag`
+"""The release freeze (docs/design.md, "Audit"): six gates, a release report and manifest, and the `git tag`
 command for the operator. It never tags by itself."""
 
 import json

@@ -1,4 +1,4 @@
-"""Replay (SPEC §10): retrieve RAG rows for a task (BM25, DuckDB FTS), ask a model through the
+"""Replay (docs/concepts.md, "Replay"): retrieve RAG rows for a task (BM25, DuckDB FTS), ask a model through the
 OpenAI-compatible chat API (or answer extractively when none is configured), validate the
 answer, escalate when allowed, and log every replay back into data/_kb/replay_runs.jsonl.
 """

@@ -1,5 +1,5 @@
 """The provenance chain of any id (export row, scored run, evidence) down to the raw source
-line, checking every link on the way (SPEC §4)."""
+line, checking every link on the way (docs/design.md, "Provenance and determinism")."""
 
 import json
 import re

@@ -1,4 +1,4 @@
-"""verify-determinism (docs/recovery-runbook.md, "Hash mismatch"): rebuild the input of the last
+"""verify-determinism (docs/recovery-runbook.md, "Hash mismatch on identical input"): rebuild the input of the last
 run from scratch in a temporary home and compare every part, and the run_hash, with the outputs
 in place. The copy holds each source file up to the bytes the run read (lines appended since are
 left out) and the trace-format files whole; the rebuild uses the run's mode, formats and

@@ -1,4 +1,4 @@
-"""The acceptance gate (SPEC §9): it passes on the fixture, and each invariant can fail: every
+"""The acceptance gate (docs/concepts.md, "The acceptance gate"): it passes on the fixture, and each invariant can fail: every
 break below damages the fixture's outputs the way one invariant guards against, and exactly
 that invariant fails."""
 

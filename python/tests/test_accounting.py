@@ -1,4 +1,4 @@
-"""Every physical line ends as evidence or as a skip with a reason (SPEC §9.1, §12)."""
+"""Every physical line ends as evidence or as a skip with a reason (docs/concepts.md, "Nothing is lost", docs/concepts.md, "Nothing is lost")."""
 
 import json
 from pathlib import Path

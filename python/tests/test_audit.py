@@ -1,4 +1,4 @@
-"""audit-full, its tamper tests, release-freeze and the operator documents (SPEC §11)."""
+"""audit-full, its tamper tests, release-freeze and the operator documents (docs/design.md, "Audit")."""
 
 import json
 import re

@@ -1,4 +1,4 @@
-"""The SFT firewall of SPEC §7, layer by layer, each attacked and shown to hold."""
+"""The SFT firewall of docs/concepts.md, "The SFT firewall", layer by layer, each attacked and shown to hold."""
 
 import json
 import shutil

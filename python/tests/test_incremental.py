@@ -1,4 +1,4 @@
-"""Incremental runs (SPEC §13): a run reads only what the sources gained, and its outputs are
+"""Incremental runs (docs/design.md, "Incremental runs"): a run reads only what the sources gained, and its outputs are
 byte-identical to a full rebuild on the same inputs; an old line changed or gone rebuilds all."""
 
 import hashlib

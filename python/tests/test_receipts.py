@@ -1,4 +1,4 @@
-"""Receipts, summaries, drift, determinism and tracing (SPEC §4, §8)."""
+"""Receipts, summaries, drift, determinism and tracing (docs/design.md, "Provenance and determinism", docs/concepts.md, "Receipts and drift")."""
 
 import hashlib
 import json

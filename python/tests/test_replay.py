@@ -1,4 +1,4 @@
-"""Replay (SPEC §10) against a real local HTTP server that speaks the chat-completions protocol."""
+"""Replay (docs/concepts.md, "Replay") against a real local HTTP server that speaks the chat-completions protocol."""
 
 import gzip
 import json

@@ -1,4 +1,4 @@
-"""The six ordered rules of SPEC §6, each shown on the smallest runs that exercise it."""
+"""The six ordered rules of docs/concepts.md, "Scoring", each shown on the smallest runs that exercise it."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Secret scanning (SPEC §7): real-looking keys in every exportable text field are caught and
+"""Secret scanning (docs/concepts.md, "Secrets"): real-looking keys in every exportable text field are caught and
 quarantined; near-misses are not."""
 
 import csv

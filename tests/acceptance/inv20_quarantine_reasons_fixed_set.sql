@@ -1,4 +1,4 @@
--- Invariant 20: every quarantine row has a reason from the fixed set (SPEC §7).
+-- Invariant 20: every quarantine row has a reason from the fixed set (docs/concepts.md, "Gates and quarantine").
 -- depends_on: {{ ref('quarantine') }}
 
 select
