@@ -1,6 +1,6 @@
 {#- The attribute conventions of the common LLM instrumentations, read from a span's attributes
     (`attrs`, one JSON object) and events (`events`, a JSON list): which attribute becomes which
-    field is tabled in the README ("Attribute conventions"). Each macro tries the conventions in
+    field is tabled in docs/trace-formats.md, "Attribute conventions". Each macro tries the conventions in
     one order: OpenTelemetry GenAI (current), the Vercel AI SDK, OpenInference, OpenLLMetry /
     Traceloop and the deprecated indexed gen_ai.prompt/gen_ai.completion attributes, then span
     events. -#}
@@ -209,5 +209,18 @@
             when len(list_filter(json_extract(events, '$[*]'), lambda e: (e ->> 'name') = 'exception')) > 0
                 then 'exception'
         end
+    )
+{%- endmacro %}
+
+{% macro is_span_note(units) -%}
+    {#- A unit that is a judgement of a span, not a span: an annotation or evaluation the reader
+        split out, or an OpenInference annotation record (a span_id and a result object). -#}
+    (
+        {{ units }}.unit_kind in ('annotation', 'evaluation')
+        or (
+            {{ units }}.format = 'openinference' and {{ units }}.unit_kind = 'item'
+            and json_type({{ units }}.unit_json, '$.result') = 'OBJECT'
+            and ({{ units }}.unit_json ->> '$.span_id') is not null
+        )
     )
 {%- endmacro %}
