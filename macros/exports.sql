@@ -1,12 +1,12 @@
 {% macro export_path(model) -%}
-    {#- The folder of each export's day parts, relative to the home (docs/design.md, "Parts and the manifest"). -#}
-    {%- set paths = {
-        'export_rag': 'exports/rag',
-        'export_sft': 'exports/sft',
-        'export_preference': 'exports/preference',
-        'quarantine': 'exports/quarantine',
-    } -%}
-    {{- return(paths[model]) -}}
+    {#- The folder of an export's or a consumer format's day parts, relative to the home (var
+        exports and consumer_formats; docs/design.md, "Parts and the manifest"). -#}
+    {%- set folders = {} -%}
+    {%- for name, spec in var('exports').items() %}{% do folders.update({name: spec.folder}) %}{% endfor -%}
+    {%- for models in var('consumer_formats').values() -%}
+        {%- for name, spec in models.items() %}{% do folders.update({name: spec.folder}) %}{% endfor -%}
+    {%- endfor -%}
+    {{- return(folders[model]) -}}
 {%- endmacro %}
 
 {% macro write_jsonl() -%}
@@ -90,12 +90,12 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro write_format(format_name, folder, columns, key) -%}
+{% macro write_format(format_name, columns, key) -%}
     {#- Post-hook: write a consumer format's day parts, with only the columns the format
         documents, when the format was asked for (var formats), sorted by `key`
         (write_day_parts). distill removes a stale copy otherwise. -#}
     {%- if format_name in var('formats', []) -%}
-        {{ write_day_parts(folder, columns, key) }}
+        {{ write_day_parts(export_path(this.name), columns, key) }}
     {%- else -%}
         select 1 as nothing_to_write
     {%- endif -%}

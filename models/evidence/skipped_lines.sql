@@ -18,12 +18,8 @@ with line_problems as (
         {%- endif %}
 ),
 
-{% set streams = ['gateway_calls', 'pr_audits', 'human_reviews', 'tool_runs', 'test_runs',
-    'auto_apply', 'task_outcomes', 'answers', 'playbooks', 'user_feedback', 'escalations',
-    'replay_runs'] %}
-
 field_problems as (
-    {%- for stream in streams %}
+    {%- for stream in var('streams') %}
         select
             source_file,
             line_offset,

@@ -6,22 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from distill.errors import DistillError
+from distill.project import EXPORT_DIRS, FORMAT_DIRS, PROJECT_DIR, STREAMS  # noqa: F401 (the layout's names)
 
-# The source streams of docs/concepts.md, "Streams", in the order the docs list them.
-STREAMS = (
-    "gateway_calls",
-    "pr_audits",
-    "human_reviews",
-    "tool_runs",
-    "test_runs",
-    "auto_apply",
-    "task_outcomes",
-    "answers",
-    "playbooks",
-    "user_feedback",
-    "escalations",
-    "replay_runs",
-)
 
 def env_number(environ, name: str, default: float, minimum: float = 0.0) -> float:
     """A numeric environment variable, or one line saying what is wrong with it."""
@@ -44,8 +30,6 @@ SOURCE_SUFFIXES = (".jsonl", ".jsonl.gz")
 # The trace-format files, anywhere under data/_kb but the stream files (var trace_files).
 TRACE_SUFFIXES = (".json", ".jsonl", ".traj", ".json.gz", ".jsonl.gz")
 
-# The dbt project ships inside the repository, one level above python/.
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -89,19 +73,10 @@ class Home:
     def exports(self) -> Path:
         return self.output_root / "exports"
 
-    # The exports, by model name: each a folder of day parts, <folder>/<YYYY-MM-DD>.jsonl.
-    EXPORT_DIRS = {
-        "export_rag": "exports/rag",
-        "export_sft": "exports/sft",
-        "export_preference": "exports/preference",
-        "quarantine": "exports/quarantine",
-    }
-
-    # Consumer formats (`--format`): the dbt model of each, over the same rows, and its folder.
-    FORMAT_DIRS = {
-        "openai": {"export_openai_sft": "exports/openai/sft", "export_openai_dpo": "exports/openai/dpo"},
-        "trl-conversational": {"export_trl_preference": "exports/trl/chosen_rejected_conversational"},
-    }
+    # The exports, by model name: each a folder of day parts, <folder>/<YYYY-MM-DD>.jsonl; and
+    # the consumer formats (`--format`): the dbt model of each, over the same rows, and its folder.
+    EXPORT_DIRS = EXPORT_DIRS
+    FORMAT_DIRS = FORMAT_DIRS
 
     def export_dir(self, model: str) -> Path:
         return self.output_root / self.EXPORT_DIRS[model]

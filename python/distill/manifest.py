@@ -15,6 +15,7 @@ from pathlib import Path
 
 from distill.errors import DistillError
 from distill.home import Home
+from distill.project import EXPORT_DIRS, FORMAT_DIRS
 
 MANIFEST = "exports/manifest.json"
 
@@ -142,17 +143,16 @@ def read(home: Home) -> dict | None:
 
 # What `distill pack EXPORT [--format F]` concatenates: the folder of day parts.
 PACKS = {
-    ("rag", None): "exports/rag",
-    ("sft", None): "exports/sft",
-    ("sft", "trl"): "exports/sft",  # the SFT rows carry `messages` as TRL's SFTTrainer reads them
-    ("sft", "openai"): "exports/openai/sft",
-    ("preference", None): "exports/preference",
-    ("preference", "trl"): "exports/trl/chosen_rejected_conversational",
-    ("preference", "openai"): "exports/openai/dpo",
-    ("quarantine", None): "exports/quarantine",
+    ("rag", None): EXPORT_DIRS["export_rag"],
+    ("sft", None): EXPORT_DIRS["export_sft"],
+    ("sft", "trl"): EXPORT_DIRS["export_sft"],  # the SFT rows carry `messages` as TRL's SFTTrainer reads them
+    ("sft", "openai"): FORMAT_DIRS["openai"]["export_openai_sft"],
+    ("preference", None): EXPORT_DIRS["export_preference"],
+    ("preference", "trl"): FORMAT_DIRS["trl-conversational"]["export_trl_preference"],
+    ("preference", "openai"): FORMAT_DIRS["openai"]["export_openai_dpo"],
+    ("quarantine", None): EXPORT_DIRS["quarantine"],
 }
-FORMAT_OPTION = {"exports/openai/sft": "openai", "exports/openai/dpo": "openai",
-                 "exports/trl/chosen_rejected_conversational": "trl-conversational"}
+FORMAT_OPTION = {folder: name for name, models in FORMAT_DIRS.items() for folder in models.values()}
 
 
 def pack(home: Home, export: str, fmt: str | None, out: Path) -> tuple[int, int]:

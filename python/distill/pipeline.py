@@ -10,6 +10,7 @@ from distill import card, carry, dbt, firewall, incidents, incremental, manifest
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
+from distill.project import EXPORTS, FORMATS, PART_STAGES
 from distill.schemas import RunSummary
 from distill.warehouse import connect, make_private
 
@@ -18,30 +19,20 @@ from distill.warehouse import connect, make_private
 STAGES = {
     "build-evidence": ["+evidence", "+skipped_lines"],
     "score": ["+scored_runs"],
-    "export-rag": ["+export_rag"],
-    "export-sft": ["+export_sft"],
-    "export-preference": ["+export_preference"],
-    "export-all": ["+export_rag", "+export_sft", "+export_preference", "+quarantine",
-                   "export_openai_sft", "export_openai_dpo", "export_trl_preference"],
+    **{stage: [f"+{model}"] for model, stage in PART_STAGES.items() if model in EXPORTS and stage != "quarantine"},
+    "export-all": [*(f"+{model}" for model in EXPORTS), *(m for models in FORMATS.values() for m in models)],
     "run-all": ["*"],
 }
 
 # The exports each command writes, validated again after dbt has written them.
 STAGE_EXPORTS = {
-    "export-rag": ["export_rag"],
-    "export-sft": ["export_sft"],
-    "export-preference": ["export_preference"],
-    "export-all": ["export_rag", "export_sft", "export_preference", "quarantine"],
-    "run-all": ["export_rag", "export_sft", "export_preference", "quarantine"],
+    **{stage: [model] for model, stage in PART_STAGES.items() if model in EXPORTS and stage != "quarantine"},
+    "export-all": list(EXPORTS),
+    "run-all": list(EXPORTS),
 }
 
 # The receipt stage of each export model.
-EXPORT_STAGE = {
-    "export_rag": "export-rag",
-    "export_sft": "export-sft",
-    "export_preference": "export-preference",
-    "quarantine": "quarantine",
-}
+EXPORT_STAGE = {model: PART_STAGES[model] for model in EXPORTS}
 
 
 @dataclass(frozen=True)

@@ -15,27 +15,18 @@ from pathlib import Path
 
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home, free_path
+from distill.project import PART_STAGES
 from distill.schemas import DriftMetric, DriftReport, OutputFile, RunSummary, StageReceipt
 
 STAGES = ("materialize", "score", "export-rag", "export-sft", "export-preference", "quarantine")
 
-# Models by the stage that builds them; everything under staging/ and evidence/ materializes.
+# Models by the stage that builds them: the scoring folder scores, each model that writes parts
+# is its export's stage, the gates quarantine; everything under staging/ and evidence/ materializes.
 MODEL_STAGES = {
-    "int_run_evidence": "score",
-    "int_run_latest_rows": "score",
-    "int_run_latest": "score",
-    "int_run_lists": "score",
-    "int_run_signals": "score",
-    "scored_runs": "score",
+    **{path.stem: "score" for path in sorted((PROJECT_DIR / "models" / "scoring").glob("*.sql"))},
     "scoring_rules": "score",
-    "export_rag": "export-rag",
-    "export_sft": "export-sft",
-    "export_preference": "export-preference",
-    "export_openai_sft": "export-sft",
-    "export_openai_dpo": "export-preference",
-    "export_trl_preference": "export-preference",
+    **PART_STAGES,
     "int_export_gates": "quarantine",
-    "quarantine": "quarantine",
     "secret_patterns": "quarantine",
 }
 

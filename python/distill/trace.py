@@ -11,11 +11,12 @@ import duckdb
 from distill.canonical import sig_hash
 from distill.errors import DistillError
 from distill.home import Home
+from distill.project import EXPORT_PREFIXES
 from distill.lines import open_source
 from distill.warehouse import connect
 
 # Export id prefixes and the tables that hold them.
-EXPORT_TABLES = {"rag_": "export_rag", "sft_": "export_sft", "pref_": "export_preference", "q_": "quarantine"}
+EXPORT_TABLES = EXPORT_PREFIXES  # an export id's prefix names its table
 
 
 @dataclass(frozen=True)
