@@ -7,7 +7,7 @@
 
 {% macro delta_seq() -%}
     {#- The read number of this run: the lines it read carry it. -#}
-    (select max(read_seq) from {{ ref('stg_source_lines') }})
+    (select max(read_seq) from {{ ref('base_source_lines') }})
 {%- endmacro %}
 
 {% macro lines_read_now() -%}
@@ -16,7 +16,7 @@
     select
         source_file,
         line_offset
-    from {{ ref('stg_source_records') }}
+    from {{ ref('base_source_records') }}
     where read_seq = {{ delta_seq() }} and byte_offset is not null
 {%- endmacro %}
 

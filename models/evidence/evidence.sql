@@ -2,8 +2,8 @@
 -- provenance (source_file, line_offset, sig_hash, recorded_at) and the texts and signals
 -- the scorer reads. Written to data/evidence/ as Parquet partitioned by day (its post-hook).
 -- Incremental: a delta run appends the rows of the lines it read; a line is never evidence twice.
--- depends_on: {{ ref('stg_source_records') }}
--- depends_on: {{ ref('stg_source_lines') }}
+-- depends_on: {{ ref('base_source_records') }}
+-- depends_on: {{ ref('base_source_lines') }}
 
 with unified as (
     {%- for stream in var('streams') %}

@@ -2,7 +2,7 @@
 -- the next run reads them again (complete by then, they become evidence or a skip).
 
 with source_records as (
-    select * from {{ ref('stg_source_records') }}
+    select * from {{ ref('base_source_records') }}
     where skip_reason = 'pending'
 ),
 

@@ -9,7 +9,7 @@ with line_problems as (
         skip_reason,
         skip_detail,
         line_sha256 as line_hash
-    from {{ ref('stg_source_records') }}
+    from {{ ref('base_source_records') }}
     -- a pending last line is not a skip: pending_lines holds it
     where
         skip_reason is not null and skip_reason != 'pending'

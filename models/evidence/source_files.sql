@@ -2,7 +2,7 @@
 -- had when the run started, with what became of its lines.
 
 with source_records as (
-    select * from {{ ref('stg_source_records') }}
+    select * from {{ ref('base_source_records') }}
 ),
 
 final as (

@@ -22,7 +22,7 @@ scored_runs as (
 ),
 
 run_signals as (
-    select * from {{ ref('int_run_signals') }}
+    select * from {{ ref('int_texts_joined') }}
 ),
 
 playbook_rows as (

@@ -15,7 +15,7 @@
 ] %}
 
 with run_signals as (
-    select * from {{ ref('int_run_signals') }}
+    select * from {{ ref('int_texts_joined') }}
 ),
 
 signal_rules as (

@@ -20,7 +20,7 @@ with records as (
     select
         *,
         {{ record_members('record') }} as members
-    from {{ ref('stg_source_records') }}
+    from {{ ref('base_source_records') }}
     where
         stream = 'escalations' and skip_reason is null
         {%- if in_delta() %}

@@ -19,7 +19,7 @@ with records as (
     select
         *,
         {{ record_members('record') }} as members
-    from {{ ref('stg_source_records') }}
+    from {{ ref('base_source_records') }}
     where
         stream = 'replay_runs' and skip_reason is null
         {%- if in_delta() %}

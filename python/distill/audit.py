@@ -81,7 +81,7 @@ def _physical_lines(path: Path, start: int = 0) -> int:
 
 
 def check_sources(home: Home, conn) -> Check:
-    per_stream = dict(conn.execute("select stream, count(*) from stg_source_lines group by 1").fetchall())
+    per_stream = dict(conn.execute("select stream, count(*) from base_source_lines group by 1").fetchall())
     present = [s for s in STREAMS if per_stream.get(s)]
     missing = [s for s in STREAMS if s not in per_stream]
     detail = f"{len(present)}/{len(STREAMS)} streams have lines"
@@ -104,7 +104,7 @@ def check_schemas(home: Home, include_partial: bool) -> Check:
 def check_lines(home: Home, conn) -> list[Check]:
     """Every line the run read is exactly one of evidence, skip or pending, and every source is
     still, byte for byte, what the run read; bytes appended since are information."""
-    read = dict(conn.execute("select source_file, count(*) from stg_source_lines group by 1").fetchall())
+    read = dict(conn.execute("select source_file, count(*) from base_source_lines group by 1").fetchall())
     unaccounted = conn.execute(
         """
         with outcomes as (
@@ -116,7 +116,7 @@ def check_lines(home: Home, conn) -> list[Check]:
         ),
         outcome_counts as (select source_file, line_offset, count(*) as n from outcomes group by all)
         select count(*)
-        from stg_source_units as lines
+        from base_source_units as lines
         full outer join outcome_counts using (source_file, line_offset)
         where coalesce(outcome_counts.n, 0) != 1 or lines.line_offset is null
         """
@@ -147,7 +147,7 @@ def check_lines(home: Home, conn) -> list[Check]:
     if changed:
         return [Check("every line accounted for", "fail",
                       "; ".join(changed[:3]) + ": restore the file from backup, or run `distill run-all` to rebuild from it")]
-    units, unit_files = conn.execute("select count(*), count(distinct source_file) from stg_trace_units").fetchone()
+    units, unit_files = conn.execute("select count(*), count(distinct source_file) from base_trace_units").fetchone()
     traces = f" and {units:,} trace units in {unit_files} files" if units else ""
     detail = f"{sum(read.values()):,} lines in {len(read)} files{traces}, each evidence, skip or pending"
     checks = [Check("every line accounted for", "pass", detail)]

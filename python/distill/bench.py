@@ -222,7 +222,7 @@ def run_bench(home: Home, lines: int, seed: int, runs: int, warm_up: bool = True
     results = [_run_all(home) for _ in range(runs)]
     dbt_s, node_s = _dbt_times(home)
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
-        (read_lines,) = conn.execute("select count(*) from stg_source_lines").fetchone()
+        (read_lines,) = conn.execute("select count(*) from base_source_lines").fetchone()
     appended: list[Appended] = []
     try:
         # a day in production: the next day's traffic, a rerun with nothing new, then late

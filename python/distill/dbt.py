@@ -35,9 +35,9 @@ def target_dir(home: Home) -> Path:
 
 
 def lines_spool(home: Home) -> Path:
-    """Where stg_source_lines writes the lines it read before DuckDB loads them (removed after
+    """Where base_source_lines writes the lines it read before DuckDB loads them (removed after
     each build by distill; a plain `dbt build` overwrites it the next time)."""
-    return target_dir(home) / "stg_source_lines.parquet"
+    return target_dir(home) / "base_source_lines.parquet"
 
 
 # dbt's parse of the project, shared by every home and kept per set of vars: dbt runs inside

@@ -1,7 +1,7 @@
 """What a run reads (docs/design.md, "Incremental runs"): only the bytes each source file gained since the last run, or
 everything again when a line read before changed, a file went away or the project changed.
 
-The plan is made before dbt runs and handed to the line reader (stg_source_lines) as a file.
+The plan is made before dbt runs and handed to the line reader (base_source_lines) as a file.
 Each file is remembered by the size the run read up to and the sha256 of those bytes, so an
 append is told from an edit: a file whose old bytes hash as before only grew.
 """

@@ -213,7 +213,7 @@ def _remember_read(home: Home, plan: incremental.ReadPlan) -> None:
                 source_file,
                 coalesce(max(byte_offset + line_bytes + 1) filter (where read_status != 'pending'), 0),
                 count(*) filter (where read_status != 'pending')
-            from stg_source_lines
+            from base_source_lines
             group by source_file
             """
         ).fetchall()
@@ -355,7 +355,7 @@ def counts(home: Home) -> RunCounts:
         tables = _tables(conn)
         # the physical lines of the stream files and the units of the trace-format files
         files, lines = conn.execute(
-            "select count(distinct source_file), count(*) from stg_source_records"
+            "select count(distinct source_file), count(*) from base_source_records"
         ).fetchone()
         (evidence,) = conn.execute("select count(*) from evidence").fetchone()
         skipped = dict(

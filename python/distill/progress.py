@@ -41,7 +41,7 @@ class NodeProgress:
             self.live.update(self._render())
 
     def _render(self) -> Text:
-        stage = MODEL_STAGES.get(self.current, "materialize" if self.current.startswith("stg_") else "")
+        stage = MODEL_STAGES.get(self.current, "materialize" if self.current.startswith(("stg_", "base_", "trace_")) else "")
         elapsed = time.monotonic() - self.started
         failed = f", {self.failed} failed" if self.failed else ""
         return Text(f"⠿ {elapsed:5.1f}s  {self.done} nodes done{failed}  {stage}: {self.current}")

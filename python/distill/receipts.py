@@ -184,11 +184,11 @@ def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
     row = conn.execute(
         """
         select
-            (select count(*) from stg_source_records),
+            (select count(*) from base_source_records),
             (select count(*) from evidence),
             (select count(*) from skipped_lines),
             (select count(*) from pending_lines),
-            (select count(*) from int_run_evidence),
+            (select count(*) from int_evidence_joined_to_runs),
             (select count(*) from scored_runs),
             (select count(*) from int_export_gates where candidate_kind = 'playbook' or category in ('accepted', 'partially_accepted')),
             (select count(*) from export_rag),

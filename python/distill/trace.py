@@ -100,8 +100,8 @@ def _evidence(conn, home: Home, chain: Chain, evidence_id: str, depth: int) -> N
         """
         select e.stream, e.run_id, e.source_file, e.line_offset, e.sig_hash, l.byte_offset, l.line_bytes, u.element
         from evidence as e
-        left join stg_source_lines as l using (source_file, line_offset)
-        left join stg_trace_units as u using (source_file, line_offset)
+        left join base_source_lines as l using (source_file, line_offset)
+        left join base_trace_units as u using (source_file, line_offset)
         where e.evidence_id = ?
         """,
         [evidence_id],

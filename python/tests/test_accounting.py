@@ -76,13 +76,13 @@ def test_every_hostile_line_is_accounted_for_exactly_once(hostile_home):
 
 
 def test_all_files_are_counted_and_non_sources_are_not_read(hostile_home):
-    (lines,) = query(hostile_home, "select count(*) from stg_source_lines")[0]
+    (lines,) = query(hostile_home, "select count(*) from base_source_lines")[0]
     (evidence,) = query(hostile_home, "select count(*) from evidence")[0]
     (skipped,) = query(hostile_home, "select count(*) from skipped_lines")[0]
     (pending,) = query(hostile_home, "select count(*) from pending_lines")[0]
     assert lines == len(HOSTILE) + 1 + 1 + 2
     assert evidence + skipped + pending == lines and pending == 1
-    files = {f for (f,) in query(hostile_home, "select distinct source_file from stg_source_lines")}
+    files = {f for (f,) in query(hostile_home, "select distinct source_file from base_source_lines")}
     assert "data/_kb/audit_baselines.jsonl" not in files
 
 

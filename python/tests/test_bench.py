@@ -18,7 +18,7 @@ def assert_bench_figures(home: Path, stdout: str) -> None:
     assert figures["scattered_pct"] == round(100 * figures["scattered_s"] / figures["run_all_s"], 1)
     # where the full run's time went: dbt's nodes (the floor of every run is the line reader)
     assert 0 < figures["dbt_s"] < figures["run_all_s"] and figures["outside_dbt_s"] > 0
-    assert "stg_source_lines" in figures["node_s"] and len(figures["node_s"]) > 50
+    assert "base_source_lines" in figures["node_s"] and len(figures["node_s"]) > 50
     assert list(figures["node_s"].values()) == sorted(figures["node_s"].values(), reverse=True)
     for label in ("run-all s", "no-op s", "+1 % next day s", "+1 % scattered s", "full run: dbt s"):
         assert label in stdout

@@ -171,7 +171,7 @@ def test_tokens_finish_reason_and_the_system_prompt_are_read(home, run_id):
     [(signals,)] = query(home, f"select signals from evidence where run_id = '{run_id}' and stream = 'gateway_calls'")
     signals = json.loads(signals)
     assert (signals["prompt_tokens"], signals["completion_tokens"]) == (12, 9)
-    [(messages,)] = query(home, f"select record -> '$.messages' from stg_trace_records where record ->> 'run_id' = '{run_id}'")
+    [(messages,)] = query(home, f"select record -> '$.messages' from base_trace_records where record ->> 'run_id' = '{run_id}'")
     messages = json.loads(messages)
     assert messages[-1] == {"role": "user", "content": QUESTION}
     if run_id != "t-oi":

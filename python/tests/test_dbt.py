@@ -35,7 +35,7 @@ def test_a_python_models_traceback_becomes_one_line_naming_the_exception():
     from distill.dbt import _reason
 
     message = (
-        "Runtime Error in model stg_source_lines (models/staging/stg_source_lines.py)\n  Python model failed:\n"
+        "Runtime Error in model base_source_lines (models/staging/base/base_source_lines.py)\n  Python model failed:\n"
         "Traceback (most recent call last):\n  File \"/x/__init__.py\", line 290, in run_python_job\n"
         "    module.materialize(df, con)\n  File \"/x/local.py\", line 23, in execute\n"
         "    return self._cursor.execute(sql)\n           ^^^^^^^^^^^^^^^^^^^^^^^^^\n"
@@ -44,7 +44,7 @@ def test_a_python_models_traceback_becomes_one_line_naming_the_exception():
     )
     reason = _reason(message)
     assert reason == (
-        "Runtime Error in model stg_source_lines (models/staging/stg_source_lines.py): TransactionException: "
+        "Runtime Error in model base_source_lines (models/staging/base/base_source_lines.py): TransactionException: "
         "TransactionContext Error: Failed to commit: Could not write file \"/h/data/warehouse.duckdb.wal\": File too large"
     )
     assert "Traceback" not in reason and "\n" not in reason

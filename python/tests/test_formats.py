@@ -172,7 +172,7 @@ def test_docs_site_is_written_for_hosting(home, tmp_path):
     result = run_cli("docs", "--output", str(tmp_path / "site"), home=home)
     assert result.code == 0, result.stderr
     page = (tmp_path / "site" / "index.html").read_text()
-    assert "export_sft" in page and "stg_source_lines" in page and "#d0508a" in page
+    assert "export_sft" in page and "base_source_lines" in page and "#d0508a" in page
 
 
 @pytest.mark.parametrize(("export", "fmt", "folder"), [

@@ -70,16 +70,16 @@ def test_a_run_after_appends_reads_only_the_new_lines(grown):
     read = latest(grown)[1]
     assert read.startswith("incremental: "), read
     # the lines of the first run keep its read number; the appended ones carry the second's
-    seqs = dict(query(grown, "select read_seq, count(*) from stg_source_lines group by 1"))
+    seqs = dict(query(grown, "select read_seq, count(*) from base_source_lines group by 1"))
     assert set(seqs) == {1, 2} and seqs[2] < seqs[1]
 
 
 def test_a_pending_line_completed_later_becomes_evidence_once(grown):
     assert query(grown, """
-        select skip_reason from stg_source_records where record ->> 'run_id' = 'run-late'""") == [(None,)]
+        select skip_reason from base_source_records where record ->> 'run_id' = 'run-late'""") == [(None,)]
     assert query(grown, "select count(*) from evidence where run_id = 'run-late'") == [(1,)]
     assert query(grown, """
-        select count(*) from (select source_file, line_offset from stg_source_records group by all having count(*) > 1)
+        select count(*) from (select source_file, line_offset from base_source_records group by all having count(*) > 1)
     """) == [(0,)]
 
 
@@ -113,7 +113,7 @@ def test_a_deleted_file_rebuilds_everything_without_its_rows(grown, tmp_path):
     (home / "data/_kb/tool_runs.jsonl").unlink()
     run_all(home)
     assert latest(home)[1] == "full rebuild: data/_kb/tool_runs.jsonl is gone: its rows are rebuilt away"
-    assert query(home, "select count(*) from stg_source_records where source_file like '%tool_runs%'") == [(0,)]
+    assert query(home, "select count(*) from base_source_records where source_file like '%tool_runs%'") == [(0,)]
     assert query(home, "select count(*) from evidence where stream = 'tool_runs'") == [(0,)]
 
 
@@ -122,16 +122,16 @@ def test_plain_dbt_build_after_an_incremental_run_rereads_without_duplicates(gro
     import sys
 
     home = copy_of(grown, tmp_path)
-    before = query(home, "select count(*), count(distinct (source_file, line_offset)) from stg_source_records")
+    before = query(home, "select count(*), count(distinct (source_file, line_offset)) from base_source_records")
     dbt = Path(sys.executable).with_name("dbt")
     project = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
-        [str(dbt), "run", "--select", "stg_source_lines", "stg_source_records", "--project-dir", str(project),
+        [str(dbt), "run", "--select", "base_source_lines", "base_source_records", "--project-dir", str(project),
          "--profiles-dir", str(project), "--target-path", str(tmp_path / "target"), "--log-path",
          str(tmp_path / "logs"), "--vars", json.dumps({"home": str(home)})],
         capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
     # every line read again (a new read number), none twice
-    assert query(home, "select count(*), count(distinct (source_file, line_offset)) from stg_source_records") == before
-    assert query(home, "select count(distinct read_seq) from stg_source_lines") == [(1,)]
+    assert query(home, "select count(*), count(distinct (source_file, line_offset)) from base_source_records") == before
+    assert query(home, "select count(distinct read_seq) from base_source_lines") == [(1,)]

@@ -6,7 +6,7 @@ with source_lines as (
     select
         source_file,
         line_offset
-    from {{ ref('stg_source_units') }}
+    from {{ ref('base_source_units') }}
 ),
 
 outcomes as (

@@ -9,28 +9,28 @@
 --   rehash (the default: plain `dbt build`, `distill acceptance`): the line read again is
 --     hashed again and compared with the evidence row's sig_hash;
 --   bytes (`distill run-all`): the hash is proven where it was computed. The line read again
---     must be, byte for byte, the line stg_source_records hashed (stg_source_lines.raw), and
+--     must be, byte for byte, the line base_source_records hashed (base_source_lines.raw), and
 --     the evidence row must carry that hash; hashing the same bytes with the same function
 --     again cannot differ, so this proves the same, at the cost of a read instead of a hash.
--- depends_on: {{ ref('stg_source_lines') }}
+-- depends_on: {{ ref('base_source_lines') }}
 
 with evidence as (
     select * from {{ ref('evidence') }}
 ),
 
 source_records as (
-    select * from {{ ref('stg_source_records') }}
+    select * from {{ ref('base_source_records') }}
 ),
 
 {%- if var('hash_proof', 'rehash') == 'bytes' %}
 
     source_lines as (
-        select * from {{ ref('stg_source_lines') }}
+        select * from {{ ref('base_source_lines') }}
     ),
 {%- endif %}
 
 source_units as (
-    select * from {{ ref('stg_source_units') }}
+    select * from {{ ref('base_source_units') }}
 ),
 
 read_now as (

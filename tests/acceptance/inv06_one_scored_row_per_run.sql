@@ -1,8 +1,8 @@
 -- Invariant 6: every run has exactly one scored row. On a delta run, every touched run (the
--- runs int_run_evidence holds then).
+-- runs int_evidence_joined_to_runs holds then).
 
 with runs as (
-    select distinct run_id from {{ ref('int_run_evidence') }}
+    select distinct run_id from {{ ref('int_evidence_joined_to_runs') }}
 ),
 
 scored as (

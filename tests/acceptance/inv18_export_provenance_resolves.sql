@@ -40,7 +40,7 @@ cited as (
 
 source_lines as (
     select source_file || ':' || line_offset as source_line
-    from {{ ref('stg_source_units') }}
+    from {{ ref('base_source_units') }}
 ),
 
 unresolved as (

@@ -2,7 +2,7 @@
 -- scorer's value a task outcome (C success, I failure, P partial, or a number).
 
 with units as (
-    select * from {{ ref('stg_trace_units') }}
+    select * from {{ ref('base_trace_units') }}
     where skip_reason is null
 ),
 

@@ -2,7 +2,7 @@
 -- nested; the run is var openai_logs_run_field, else the response id, else the file and line.
 
 with units as (
-    select * from {{ ref('stg_trace_units') }}
+    select * from {{ ref('base_trace_units') }}
     where skip_reason is null
 ),
 

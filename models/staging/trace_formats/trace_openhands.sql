@@ -2,7 +2,7 @@
 -- tool_runs, `finish` a task outcome `partial` (the agent says it is done; nothing verifies it).
 
 with units as (
-    select * from {{ ref('stg_trace_units') }}
+    select * from {{ ref('base_trace_units') }}
     where skip_reason is null
 ),
 

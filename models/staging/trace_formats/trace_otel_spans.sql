@@ -4,7 +4,7 @@
 -- field: macros/span_conventions.sql (docs/trace-formats.md, "Attribute conventions").
 
 with units as (
-    select * from {{ ref('stg_trace_units') }}
+    select * from {{ ref('base_trace_units') }}
     where skip_reason is null
 ),
 

@@ -3,7 +3,7 @@
 -- becomes a human review, an evaluator's user feedback, from the label or else the score.
 
 with units as (
-    select * from {{ ref('stg_trace_units') }}
+    select * from {{ ref('base_trace_units') }}
     where skip_reason is null
 ),
 

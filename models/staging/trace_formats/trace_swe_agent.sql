@@ -2,7 +2,7 @@
 -- auto_apply patch for the issue (the first user message). The file is the run.
 
 with units as (
-    select * from {{ ref('stg_trace_units') }}
+    select * from {{ ref('base_trace_units') }}
     where skip_reason is null
 ),
 

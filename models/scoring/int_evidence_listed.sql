@@ -11,7 +11,7 @@ with listed as (
         list(stream) over run_rows as run_streams,
         min(recorded_at) over run_rows as first_recorded_at,
         row_number() over run_rows as row_in_run
-    from {{ ref('int_run_evidence') }}
+    from {{ ref('int_evidence_joined_to_runs') }}
     window run_rows as (partition by run_id)
 )
 

@@ -1,11 +1,11 @@
 -- One row per run: the latest row of each stream (by ts, ties broken by source line order)
 -- reduced to the signals of docs/concepts.md, "Scoring", and where the run's instruction and response are (docs/concepts.md, "Runs").
--- The latest rows come from int_run_latest_rows (a table, found by a window that spills), each
+-- The latest rows come from int_latest_rows_picked (a table, found by a window that spills), each
 -- joined to its run; no aggregation keeps per-run states of texts or lists, no text is carried
--- (each row is named by its row_ptr in int_run_evidence; int_run_signals joins the two texts
+-- (each row is named by its row_ptr in int_evidence_joined_to_runs; int_texts_joined joins the two texts
 -- back).
 
-{#- The latest rows the scorer reads (their pick in int_run_latest_rows), by the name each goes
+{#- The latest rows the scorer reads (their pick in int_latest_rows_picked), by the name each goes
     by here: one per stream, the latest edit and the latest row that names a model. -#}
 {%- set latest_of = {
     'human': 'human_reviews', 'outcome': 'task_outcomes', 'test_run': 'test_runs', 'tool': 'tool_runs',
@@ -20,7 +20,7 @@ with runs as (
     select
         run_id,
         max(recorded_at) as recorded_at
-    from {{ ref('int_run_evidence') }}
+    from {{ ref('int_evidence_joined_to_runs') }}
     group by run_id
 ),
 
@@ -57,7 +57,7 @@ final as (
         end as response_ptr
     from runs
     {%- for name, pick in latest_of.items() %}
-        left join {{ ref('int_run_latest_rows') }} as {{ name }}
+        left join {{ ref('int_latest_rows_picked') }} as {{ name }}
             on runs.run_id = {{ name }}.run_id and {{ name }}.pick = '{{ pick }}'
     {%- endfor %}
 )

@@ -95,7 +95,7 @@ final as (
         -- whether the row has each text, so that picking a run's latest rows reads no text
         instruction is not null as has_instruction,
         response is not null as has_response,
-        -- where the row is in this table: int_run_latest points at texts with it
+        -- where the row is in this table: int_signals_reduced points at texts with it
         row_number() over () as row_ptr
     from (
         select * from run_rows

@@ -1,19 +1,19 @@
--- One row per run: the signals of its latest rows (int_run_latest), its evidence lists
--- (int_run_lists), and its instruction and response by precedence (docs/concepts.md, "Runs"), the two texts
--- joined back by their row_ptr in int_run_evidence.
+-- One row per run: the signals of its latest rows (int_signals_reduced), its evidence lists
+-- (int_evidence_listed), and its instruction and response by precedence (docs/concepts.md, "Runs"), the two texts
+-- joined back by their row_ptr in int_evidence_joined_to_runs.
 
 with instructions as (
     select
         row_ptr,
         instruction
-    from {{ ref('int_run_evidence') }}
+    from {{ ref('int_evidence_joined_to_runs') }}
 ),
 
 responses as (
     select
         row_ptr,
         response
-    from {{ ref('int_run_evidence') }}
+    from {{ ref('int_evidence_joined_to_runs') }}
 ),
 
 final as (
@@ -45,8 +45,8 @@ final as (
         len(list_intersect(
             run_lists.streams, ['gateway_calls', 'task_outcomes', 'auto_apply', 'answers', 'escalations']
         )) = 0 as is_orphan
-    from {{ ref('int_run_latest') }} as pointed
-    inner join {{ ref('int_run_lists') }} as run_lists on pointed.run_id = run_lists.run_id
+    from {{ ref('int_signals_reduced') }} as pointed
+    inner join {{ ref('int_evidence_listed') }} as run_lists on pointed.run_id = run_lists.run_id
     left join instructions on pointed.instruction_ptr = instructions.row_ptr
     left join responses on pointed.response_ptr = responses.row_ptr
 )

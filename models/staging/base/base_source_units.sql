@@ -9,7 +9,7 @@ with stream_lines as (
         line_offset,
         try(decode(raw)) as unit_text,
         read_seq
-    from {{ ref('stg_source_lines') }}
+    from {{ ref('base_source_lines') }}
 ),
 
 trace_units as (
@@ -19,7 +19,7 @@ trace_units as (
         line_offset,
         unit_json::varchar as unit_text,
         (select coalesce(max(stream_lines.read_seq), 0) from stream_lines) as read_seq
-    from {{ ref('stg_trace_units') }}
+    from {{ ref('base_trace_units') }}
 ),
 
 final as (

@@ -3,7 +3,7 @@
 -- first deletes rows whose line was read again or is gone, and the trace units, rebuilt each run.
 
 with source_lines as (
-    select * from {{ ref('stg_source_lines') }}
+    select * from {{ ref('base_source_lines') }}
     {%- if is_incremental() %}
         where read_seq > (select coalesce(max(read_seq), -1) from {{ this }} where byte_offset is not null)
     {%- endif %}
@@ -88,14 +88,14 @@ final as (
 ),
 
 trace_units as (
-    -- the units of the standard trace formats (stg_trace_units), mapped to stream records
+    -- the units of the standard trace formats (base_trace_units), mapped to stream records
     select
         units.source_file,
         records.stream,
         units.line_offset,
         null::bigint as byte_offset,
         coalesce(records.unit_bytes, 0)::bigint as line_bytes,
-        (select coalesce(max(read_lines.read_seq), 0) from {{ ref('stg_source_lines') }} as read_lines) as read_seq,
+        (select coalesce(max(read_lines.read_seq), 0) from {{ ref('base_source_lines') }} as read_lines) as read_seq,
         records.sig_hash,
         case when records.sig_hash is not null then records.record end as record,
         case
@@ -114,8 +114,8 @@ trace_units as (
             when records.sig_hash is null then units.element || ' is not I-JSON (RFC 7493)'
         end as skip_detail,
         units.unit_sha256 as line_sha256
-    from {{ ref('stg_trace_units') }} as units
-    left join {{ ref('stg_trace_records') }} as records
+    from {{ ref('base_trace_units') }} as units
+    left join {{ ref('base_trace_records') }} as records
         on units.source_file = records.source_file and units.line_offset = records.line_offset
 )
 

@@ -1,4 +1,4 @@
--- The latest rows int_run_latest reads, written as a table so that the joins that follow
+-- The latest rows int_signals_reduced reads, written as a table so that the joins that follow
 -- read them from storage: per (run, stream) its latest row; per run, the latest human review
 -- that decided edit and gives an edited response (pick `edit`) and the latest row that names
 -- a model (pick `model`). Latest is by ts, ties broken by source file and line, as one number
@@ -11,7 +11,7 @@ with files as (
     select
         source_file,
         row_number() over (order by source_file) as file_rank
-    from (select distinct source_file from {{ ref('int_run_evidence') }})
+    from (select distinct source_file from {{ ref('int_evidence_joined_to_runs') }})
 ),
 
 run_evidence as (
@@ -27,7 +27,7 @@ run_evidence as (
         coalesce(epoch_us(evidence.recorded_at), 9223372036854775807)::hugeint * 18446744073709551616
         + files.file_rank::hugeint * 1099511627776
         + evidence.line_offset as line_order
-    from {{ ref('int_run_evidence') }} as evidence
+    from {{ ref('int_evidence_joined_to_runs') }} as evidence
     inner join files on evidence.source_file = files.source_file
 ),
 
@@ -69,4 +69,4 @@ select
     evidence.has_instruction,
     evidence.has_response
 from latest
-inner join {{ ref('int_run_evidence') }} as evidence on latest.row_ptr = evidence.row_ptr
+inner join {{ ref('int_evidence_joined_to_runs') }} as evidence on latest.row_ptr = evidence.row_ptr

@@ -150,7 +150,7 @@ final as (
                     || 'samples with eval (Inspect)'
             else 'valid JSON but not a unit of the ' || numbered.format || ' format its folder hints at'
         end as skip_detail,
-        -- a unit that is not JSON is named by the sha256 of its text (see stg_source_records)
+        -- a unit that is not JSON is named by the sha256 of its text (see base_source_records)
         case when numbered.doc is null then sha256(numbered.text) end as unit_sha256
     from numbered
 )
