@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from distill import acceptance, dbt, firewall, incidents, incremental, pipeline, receipts
+from distill import acceptance, dbt, drift, fingerprints, firewall, incidents, incremental, pipeline, receipts, runs
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, STREAMS, Home, append_line
 from distill.lines import open_source
@@ -167,7 +167,7 @@ def check_scored(conn) -> Check:
 
 
 def check_summary(home: Home) -> tuple[Check, RunSummary | None]:
-    dirs = [d for d in receipts.run_dirs(home) if (d / "summary.json").exists()]
+    dirs = [d for d in runs.run_dirs(home) if (d / "summary.json").exists()]
     if not dirs:
         return Check("latest RunSummary valid", "fail", "no reports/<run_id>/summary.json: run `distill run-all`"), None
     path = dirs[-1] / "summary.json"
@@ -182,8 +182,8 @@ def check_summary(home: Home) -> tuple[Check, RunSummary | None]:
 def check_run_hash(home: Home, summary: RunSummary | None) -> Check:
     if summary is None:
         return Check("run_hash recomputes", "fail", "no valid summary to compare with")
-    outputs = [o for paths in receipts.stage_files(home).values() for o in receipts.output_files(home, paths)]
-    recomputed = receipts.run_hash(outputs)
+    outputs = [o for paths in receipts.stage_files(home).values() for o in fingerprints.output_files(home, paths)]
+    recomputed = fingerprints.run_hash(outputs)
     if recomputed != summary.run_hash:
         return Check("run_hash recomputes", "fail",
                      f"files on disk hash to {recomputed[:16]}..., run {summary.run_id} recorded {summary.run_hash[:16]}...")
@@ -287,7 +287,7 @@ def baseline_drift(current: dict[str, int], previous: AuditBaseline | None) -> l
     out = []
     for metric in BASELINE_METRICS:
         old = float(previous.metrics[metric]) if previous and metric in previous.metrics else None
-        change, severity = receipts.change_severity(old, float(current[metric]))
+        change, severity = drift.change_severity(old, float(current[metric]))
         # the audit warns beyond ±20 % and does not alert: drift informs, checks decide
         out.append(DriftMetric(metric=metric, old=old, new=float(current[metric]), change_pct=change,
                                severity="warn" if severity == "alert" else severity))
@@ -344,8 +344,8 @@ def run_audit(home: Home, now: datetime, skip: set[str] = frozenset(),
     open_incidents = incidents.listed(home)
     add(Check("open incidents", "info", "; ".join(open_incidents[:3]) + (" ..." if len(open_incidents) > 3 else "")
               if open_incidents else "none in data/incidents/"))
-    drift = baseline_drift(current, previous)
-    warned = [m.metric for m in drift if m.severity != "ok"]
+    moved = baseline_drift(current, previous)
+    warned = [m.metric for m in moved if m.severity != "ok"]
     if previous is None:
         drift_detail = "no baseline yet: this audit sets it"
     elif warned:
@@ -367,7 +367,7 @@ def run_audit(home: Home, now: datetime, skip: set[str] = frozenset(),
         reference=rebaseline is not None or (passed and (previous is None or not warned)),
         note=rebaseline,
     )
-    return Audit(checks, drift, baseline)
+    return Audit(checks, moved, baseline)
 
 
 def append_baseline(home: Home, baseline: AuditBaseline) -> None:

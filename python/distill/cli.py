@@ -167,12 +167,12 @@ def receipts_command(
     html: Annotated[bool, typer.Option("--html", help="Print the path of the run's HTML report.")] = False,
 ) -> None:
     """A run's summary, stage receipts and drift against the previous run."""
-    from distill import incidents, receipts
+    from distill import incidents, runs
     from distill.report import print_run
 
     if (run_id is None) == (not latest):
         raise DistillError("give exactly one of --run-id ID or --latest")
-    report = receipts.load_run(ctx.obj, run_id)
+    report = runs.load_run(ctx.obj, run_id)
     if html:
         page = ctx.obj.reports / report.run_id / "report.html"
         if not page.exists():
@@ -372,7 +372,7 @@ def audit_full(
     """Every required check over the corpus as the last run built it, drift against the last
     baseline; appends a baseline row to data/_kb/audit_baselines.jsonl and writes reports/audit.md.
     Exit 0 only if every required check held."""
-    from distill import audit, receipts
+    from distill import audit, runs
     from distill.report import drift_table, status_printer
 
     if rebaseline and not (note or "").strip():
@@ -384,7 +384,7 @@ def audit_full(
     home.require_sources()
     with _locked(ctx, "distill audit-full"):
         result, report = audit.run_and_record(
-            home, receipts.now_utc(), set(skip or []), on_check=lambda c: show(c.status, c.name, c.detail),
+            home, runs.now_utc(), set(skip or []), on_check=lambda c: show(c.status, c.name, c.detail),
             rebaseline=note.strip() if rebaseline and note else None,
         )
     out.print(drift_table(result.drift, "drift against the last baseline"))
@@ -429,7 +429,7 @@ def release_freeze(
 ) -> None:
     """Six gates (clean tree, tests, documented and contracted models, acceptance, audit, free tag),
     reports/release.md and release-manifest.json, and the `git tag` command. It never tags."""
-    from distill import receipts, release
+    from distill import release, runs
     from distill.report import status_printer
 
     home: Home = ctx.obj
@@ -437,7 +437,7 @@ def release_freeze(
     home.require_sources()
     with _locked(ctx, "distill release-freeze"):
         gates, manifest = release.freeze(
-            home, receipts.now_utc(), set(skip or []), on_gate=lambda g: show(g.status, g.name, g.detail)
+            home, runs.now_utc(), set(skip or []), on_gate=lambda g: show(g.status, g.name, g.detail)
         )
     release_md, manifest_path = release.write_reports(home, gates, manifest)
     out.print(f"reports: {release_md}, {manifest_path}")

@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import card, carry, dbt, firewall, incidents, incremental, manifest, outputs, receipts
+from distill import card, carry, dbt, drift, fingerprints, firewall, incidents, incremental, manifest, outputs, receipts, runs
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home
@@ -90,7 +90,7 @@ def build(
     write reports/<run_id>/ (receipts even when a stage fails) and return the summary. A run-all
     whose inputs did not change since the last run does no data work, unless forced."""
     home.require_sources()
-    started_at = receipts.now_utc()
+    started_at = runs.now_utc()
     # a file in the outputs distill did not write is kept as incident evidence, never pruned
     incidents.sweep_foreign(home)
     # a stage runs the tests of what it builds, not the tests that also read later stages
@@ -109,7 +109,7 @@ def build(
     failures: dict[str, str] = {}
     breaches = 0
     all_vars = {"include_partial": include_partial, "formats": sorted(set(formats or [])), **(dbt_vars or {})}
-    fingerprint = receipts.input_fingerprint(home, {"vars": all_vars, "exclude": exclude or []})
+    fingerprint = fingerprints.input_fingerprint(home, {"vars": all_vars, "exclude": exclude or []})
     if stage == "run-all" and not force:
         previous = _unchanged(home, fingerprint)
         if previous is not None:
@@ -201,7 +201,7 @@ def _read_plan(home: Home, all_vars: dict, force: bool, stopped_half_way: bool, 
     ):
         if reason is None and holds:
             reason = why
-    return incremental.make_plan(home, receipts.project_fingerprint({"vars": all_vars}), reason)
+    return incremental.make_plan(home, fingerprints.project_fingerprint({"vars": all_vars}), reason)
 
 
 def _remember_read(home: Home, plan: incremental.ReadPlan) -> None:
@@ -244,7 +244,7 @@ def _settle(staged: Home, error: DistillError | None) -> None:
 
 def _unchanged(home: Home, fingerprint: str) -> RunSummary | None:
     """The last run, if its inputs fingerprint matches and its outputs are on disk as it wrote them."""
-    previous = receipts.latest_summary(home)
+    previous = runs.latest_summary(home)
     if previous is None or previous.input_fingerprint != fingerprint or not home.warehouse.exists():
         return None
     if (home.root / outputs.IN_PROGRESS).exists():
@@ -294,7 +294,7 @@ def _report(
     # the parts as the run measured them (a part not measured again is the same file)
     known = {p.path: p.sha256 for p in manifest.describe(home)[0]} if run_counts else None
     stage_receipts = receipts.build_receipts(
-        home, nodes, stage_counts, started_at, receipts.now_utc(), failures, set(receipts.STAGES),
+        home, nodes, stage_counts, started_at, runs.now_utc(), failures, set(receipts.STAGES),
         run_error=str(error) if error else None,
         read=read if not unchanged_since else "nothing changed: nothing read",
         known=known,
@@ -302,20 +302,20 @@ def _report(
     if unchanged_since:
         run_hash = unchanged_since.run_hash
     else:
-        run_hash = receipts.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
-    run_id = receipts.new_run_id(home, started_at, recorded_at, run_hash)
+        run_hash = fingerprints.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
+    run_id = runs.new_run_id(home, started_at, recorded_at, run_hash)
     # the report folder is written aside and moved into place whole, then the outputs it describes
     run_dir = home.reports / run_id
     partial = home.reports / f".{run_id}.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    receipts.write_json(partial / "receipts.json", [r.model_dump(mode="json") for r in stage_receipts])
-    previous = receipts.latest_summary(home, exclude=run_id)
+    runs.write_json(partial / "receipts.json", [r.model_dump(mode="json") for r in stage_receipts])
+    previous = runs.latest_summary(home, exclude=run_id)
     summary = None
     if run_counts is not None:
         summary = RunSummary(
             run_id=run_id,
             recorded_at=recorded_at or started_at,
-            git_head=receipts.git_head(),
+            git_head=fingerprints.git_head(),
             counts=run_counts.summary_counts(),
             categories=run_counts.categories,
             quarantined=run_counts.quarantined,
@@ -324,19 +324,19 @@ def _report(
             include_partial=include_partial,
             formats=options["formats"],
         )
-        receipts.write_json(partial / "summary.json", summary.model_dump(mode="json"))
-        report = receipts.drift(summary, previous, breaches)
-        receipts.write_json(partial / "drift.json", report.model_dump(mode="json"))
+        runs.write_json(partial / "summary.json", summary.model_dump(mode="json"))
+        report = drift.drift(summary, previous, breaches)
+        runs.write_json(partial / "drift.json", report.model_dump(mode="json"))
         card.write(home, summary)
-        this_run = receipts.load_run_dir(partial)
-        earlier = [receipts.load_run_dir(d) for d in receipts.run_dirs(home) if d.name != run_id][-9:]
+        this_run = runs.load_run_dir(partial)
+        earlier = [runs.load_run_dir(d) for d in runs.run_dirs(home) if d.name != run_id][-9:]
         page = report_page.render_html(this_run, [*earlier, this_run])
         (partial / "report.html").write_text(page, encoding="utf-8")
     elif breaches and previous is not None:
         # a firewall breach is an alert in its own right, even without a summary
         failed = previous.model_copy(update={"run_id": run_id})
-        receipts.write_json(partial / "drift.json", receipts.drift(failed, previous, breaches).model_dump(mode="json"))
-    receipts.publish_dir(partial, run_dir)
+        runs.write_json(partial / "drift.json", drift.drift(failed, previous, breaches).model_dump(mode="json"))
+    runs.publish_dir(partial, run_dir)
     if home.staged is not None:
         try:
             _settle(home, error)

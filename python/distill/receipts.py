@@ -1,22 +1,17 @@
-"""Run receipts, summaries and drift (docs/concepts.md, "Receipts and drift"): what each stage did, the run_hash of the data
-outputs, and how the run's counts moved against the previous run.
-
-dbt's node results (target/nodes.json, distill.dbt) are the raw material; counts come from one
-query over the warehouse; files are hashed as they lie on disk.
+"""Run receipts (docs/concepts.md, "Receipts and drift"): what each stage of a run did, from
+dbt's node results (target/nodes.json, distill.dbt) placed in their stages, the counts the
+warehouse reports, and the parts each stage wrote, hashed as they lie on disk.
 """
 
-import hashlib
 import json
-import shutil
-import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-from distill.errors import DistillError
-from distill.home import PROJECT_DIR, Home, free_path
+from distill.fingerprints import output_files
+from distill.home import PROJECT_DIR, Home
 from distill.project import PART_STAGES
-from distill.schemas import DriftMetric, DriftReport, OutputFile, RunSummary, StageReceipt
+from distill.schemas import StageReceipt
 
 STAGES = ("materialize", "score", "export-rag", "export-sft", "export-preference", "quarantine")
 
@@ -30,23 +25,6 @@ MODEL_STAGES = {
     "secret_patterns": "quarantine",
 }
 
-# The metrics drift follows, and where each comes from in RunSummary.counts / categories.
-DRIFT_METRICS = (
-    "evidence", "skipped", "scored", "accepted", "partially_accepted", "rejected",
-    "needs_human_review", "rag", "sft", "preference", "quarantined",
-)
-WARN_PCT = 20.0
-ALERT_PCT = 50.0
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def stage_files(home: Home) -> dict[str, list[Path]]:
     """The data parts of each stage, as they lie on disk now."""
     files = {
@@ -59,64 +37,6 @@ def stage_files(home: Home) -> dict[str, list[Path]]:
         for model, relative in formats.items():
             files[MODEL_STAGES[model]] += sorted(home.output_file(relative).glob("*.jsonl"))
     return files
-
-
-def output_files(home: Home, paths: list[Path], known: dict[str, str] | None = None) -> list[OutputFile]:
-    """Each part with its sha256 (from `known`, path -> sha256, where the run measured it)."""
-    known = known or {}
-    out = []
-    for path in paths:
-        relative = home.relative(path)
-        sha = known.get(relative) or (file_sha256(path) if path.exists() else None)
-        if sha is not None:
-            out.append(OutputFile(path=relative, sha256=sha))
-    return out
-
-
-def run_hash(outputs: list[OutputFile]) -> str:
-    """sha256 over the sorted (path, sha256) pairs of every data part (= manifest.run_hash)."""
-    digest = hashlib.sha256()
-    for out in sorted(outputs, key=lambda o: o.path):
-        digest.update(f"{out.path}\t{out.sha256}\n".encode())
-    return digest.hexdigest()
-
-
-def project_fingerprint(options: dict) -> str:
-    """What the tables are built with: every file of the dbt project and the package, and the
-    run's options. A change rebuilds every table (an incremental run would mix two versions)."""
-    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
-    for folder in ("models", "macros", "seeds", "tests/acceptance", "python/distill"):
-        for path in sorted((PROJECT_DIR / folder).rglob("*")):
-            if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".py"):
-                digest.update(path.relative_to(PROJECT_DIR).as_posix().encode() + b"\0" + path.read_bytes())
-    digest.update((PROJECT_DIR / "dbt_project.yml").read_bytes())
-    return digest.hexdigest()
-
-
-def input_fingerprint(home: Home, options: dict) -> str:
-    """What a run's outputs depend on: every source file's path, size and mtime, every file of
-    the dbt project and the package, and the run's options. Equal fingerprints, equal outputs.
-    Only what the readers read counts: distill's own files in data/_kb (the audit baselines)
-    and files that are not streams are not input, so appending to them gives a run no work."""
-    digest = hashlib.sha256(project_fingerprint(options).encode())
-    if home.kb.is_dir():
-        # the stream files and the files of the standard trace formats
-        for path in sorted(home.kb.rglob("*")):
-            if path.is_file() and (home.is_stream_file(path) or home.is_trace_file(path)):
-                stat = path.stat()
-                name = path.relative_to(home.kb).as_posix()
-                digest.update(f"{name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
-def git_head() -> str | None:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(PROJECT_DIR), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
-    except OSError:
-        return None
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
 def _parse_ts(text: str) -> datetime:
@@ -271,150 +191,3 @@ def build_receipts(
             )
         )
     return receipts
-
-
-def drift(summary: RunSummary, previous: RunSummary | None, firewall_breaches: int) -> DriftReport:
-    def value(s: RunSummary, metric: str) -> float | None:
-        if metric in s.counts:
-            return float(s.counts[metric])
-        if metric in ("accepted", "partially_accepted", "rejected", "needs_human_review"):
-            return float(s.categories.get(metric, 0))
-        return None
-
-    metrics = []
-    for metric in DRIFT_METRICS:
-        new = value(summary, metric)
-        old = value(previous, metric) if previous else None
-        if new is None:
-            continue
-        change, severity = change_severity(old, new)
-        metrics.append(DriftMetric(metric=metric, old=old, new=new, change_pct=change, severity=severity))
-    metrics.append(
-        DriftMetric(
-            metric="firewall_breaches",
-            old=None,
-            new=float(firewall_breaches),
-            change_pct=None,
-            severity="alert" if firewall_breaches else "ok",
-        )
-    )
-    order = ("ok", "warn", "alert")
-    overall = max((m.severity for m in metrics), key=order.index, default="ok")
-    return DriftReport(
-        run_id=summary.run_id,
-        previous_run_id=previous.run_id if previous else None,
-        metrics=metrics,
-        severity=overall,
-    )
-
-
-def change_severity(old: float | None, new: float) -> tuple[float | None, str]:
-    """Change in % and its severity: warn beyond ±20 %, alert beyond ±50 % (docs/concepts.md, "Receipts and drift")."""
-    if old is None:
-        return None, "ok"  # nothing to compare with: the first run
-    if old == 0:
-        return (0.0, "ok") if new == 0 else (None, "alert")
-    change = round((new - old) / old * 100, 2)
-    if abs(change) > ALERT_PCT:
-        return change, "alert"
-    if abs(change) > WARN_PCT:
-        return change, "warn"
-    return change, "ok"
-
-
-# -- the reports folder ------------------------------------------------------------------------
-
-
-def new_run_id(home: Home, started_at: datetime, recorded_at: datetime | None, run_hash: str | None) -> str:
-    """Sortable by time. With --recorded-at the run is a logical one: its id comes from the
-    recorded time and the run_hash, so the same input and --recorded-at give the same id in any
-    home; a second such run in the same home gets -2, -3, ... (its reports never replace the
-    first's). Otherwise the start time, to the microsecond."""
-    if recorded_at is not None and run_hash is not None:
-        return free_path(home.reports, recorded_at.strftime("%Y%m%dT%H%M%S") + "-" + run_hash[:8]).name
-    return started_at.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(started_at.isoformat().encode()).hexdigest()[:8]
-
-
-def run_dirs(home: Home) -> list[Path]:
-    """Run folders, oldest first by when their receipts were written (ids from --recorded-at
-    need not sort by wall-clock time)."""
-    if not home.reports.is_dir():
-        return []
-    dirs = [
-        p for p in home.reports.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and (p / "receipts.json").exists()
-    ]
-    return sorted(dirs, key=lambda p: ((p / "receipts.json").stat().st_mtime_ns, p.name))
-
-
-def publish_dir(partial: Path, final: Path) -> None:
-    """Move a complete folder into place by rename, replacing an older one of the same name."""
-    if final.exists():
-        replaced = final.with_name(f".{final.name}.replaced")
-        shutil.rmtree(replaced, ignore_errors=True)
-        final.rename(replaced)
-        partial.rename(final)
-        shutil.rmtree(replaced, ignore_errors=True)
-    else:
-        partial.rename(final)
-
-
-def write_json(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
-    tmp.replace(path)
-
-
-def latest_summary(home: Home, exclude: str | None = None) -> RunSummary | None:
-    """The newest valid summary.json of any run but `exclude`."""
-    for run_dir in reversed(run_dirs(home)):
-        if run_dir.name == exclude:
-            continue
-        path = run_dir / "summary.json"
-        if path.exists():
-            try:
-                return RunSummary.model_validate_json(path.read_text())
-            except ValueError:
-                continue
-    return None
-
-
-@dataclass(frozen=True)
-class RunReport:
-    run_id: str
-    receipts: list[StageReceipt]
-    summary: RunSummary | None
-    drift: DriftReport | None
-
-
-def load_run(home: Home, run_id: str | None) -> RunReport:
-    """A run's receipts, summary and drift; the latest run when run_id is None."""
-    dirs = run_dirs(home)
-    if not dirs:
-        raise DistillError(f"no runs under {home.reports}: run `distill --home {home.root} run-all` first")
-    if run_id is None:
-        run_dir = dirs[-1]
-    else:
-        run_dir = home.reports / run_id
-        if run_dir not in dirs:
-            known = ", ".join(d.name for d in dirs[-3:])
-            raise DistillError(f"no run {run_id!r} under {home.reports} (latest: {known})")
-    return load_run_dir(run_dir)
-
-
-def load_run_dir(run_dir: Path) -> RunReport:
-    """The receipts, summary and drift in one run folder."""
-    try:
-        receipts = [StageReceipt.model_validate(r) for r in json.loads((run_dir / "receipts.json").read_text())]
-        summary_path, drift_path = run_dir / "summary.json", run_dir / "drift.json"
-        summary = RunSummary.model_validate_json(summary_path.read_text()) if summary_path.exists() else None
-        report = DriftReport.model_validate_json(drift_path.read_text()) if drift_path.exists() else None
-    except ValueError as exc:
-        raise DistillError(f"{run_dir} holds a corrupt report: {str(exc).splitlines()[0]}") from None
-    run_id = run_dir.name.removeprefix(".").removesuffix(".partial")
-    return RunReport(run_id, receipts, summary, report)
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

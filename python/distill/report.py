@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from distill.receipts import RunReport
+from distill.runs import RunReport
 from distill.schemas import DriftMetric
 from distill.terminal import printable
 
@@ -162,7 +162,7 @@ def render_html(report: RunReport, history: list[RunReport]) -> str:
                      for k, v in s.counts.items())
     against = (report.drift.previous_run_id or "nothing (first run)") if report.drift else "-"
     severity = report.drift.severity if report.drift else "ok"
-    from distill.receipts import DRIFT_METRICS
+    from distill.drift import DRIFT_METRICS
 
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>distill run {_escape(s.run_id)}</title>

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from distill import incremental, manifest, pipeline, receipts
+from distill import incremental, manifest, pipeline, runs
 from distill.errors import DistillError
 from distill.home import Home
 
@@ -58,7 +58,7 @@ def copy_input(home: Home, target: Home) -> None:
 
 
 def verify(home: Home) -> Verdict:
-    summary = receipts.latest_summary(home)
+    summary = runs.latest_summary(home)
     if summary is None:
         raise DistillError("no run to verify (no reports/<run_id>/summary.json): run `distill run-all` first")
     workdir = Path(tempfile.mkdtemp(prefix="distill-verify-"))

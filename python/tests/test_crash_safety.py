@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import generated_home, run_cli
 
-from distill import receipts
+from distill import fingerprints, receipts, runs
 from distill.home import Home
 
 # (name, what is on disk once the run is inside that stage)
@@ -38,8 +38,8 @@ def changed_home(tmp_path_factory) -> Path:
 
 def on_disk_hash(home: Path) -> str:
     on_disk = Home.resolve(home)
-    return receipts.run_hash(
-        [o for paths in receipts.stage_files(on_disk).values() for o in receipts.output_files(on_disk, paths)]
+    return fingerprints.run_hash(
+        [o for paths in receipts.stage_files(on_disk).values() for o in fingerprints.output_files(on_disk, paths)]
     )
 
 
@@ -98,7 +98,7 @@ def test_a_run_killed_in_any_stage_leaves_one_consistent_set(changed_home):
     result = run_cli("run-all", "--quiet", home=changed_home)
     assert result.code == 0, result.stderr
     assert_consistent(changed_home)
-    latest = receipts.latest_summary(Home.resolve(changed_home))
+    latest = runs.latest_summary(Home.resolve(changed_home))
     assert on_disk_hash(changed_home) == latest.run_hash
     # what the killed runs left behind is gone
     assert list((changed_home / "data/generations").iterdir()) == [(changed_home / "data/current").resolve()]

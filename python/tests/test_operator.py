@@ -13,7 +13,7 @@ import pytest
 
 from conftest import first_part, generated_home, incident_files, run_main
 from distill import audit, pipeline
-from distill.receipts import run_dirs
+from distill.runs import run_dirs
 from distill.home import PROJECT_DIR, Home
 
 # the checks these tests are not about (each has tests of its own)

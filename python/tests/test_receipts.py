@@ -11,9 +11,11 @@ import pytest
 
 from conftest import first_part, part_rows, parts, run_cli
 from distill import cli, dbt
-from distill import receipts as receipts_module
+from distill import runs
 from distill.home import Home
-from distill.receipts import NodeRun, build_receipts, change_severity, drift, run_hash, output_files, stage_files
+from distill.drift import change_severity, drift
+from distill.fingerprints import output_files, run_hash
+from distill.receipts import NodeRun, build_receipts, node_runs, stage_files
 from distill.schemas import DriftReport, RunSummary, StageReceipt
 
 RECORDED_AT = "2026-04-30T00:00:00Z"
@@ -27,7 +29,7 @@ def data_outputs(home: Path) -> dict[str, str]:
 
 
 def run_dirs(home: Path) -> list[Path]:
-    return receipts_module.run_dirs(Home(home))
+    return runs.run_dirs(Home(home))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def test_run_all_writes_receipts_summary_and_drift(twice):
     materialize = receipts[0]
     assert materialize.rows_in == materialize.rows_out + materialize.rows_skipped + materialize.rows_pending
     assert materialize.rows_pending == 1  # the generator's last line still being written
-    nodes = receipts_module.node_runs(dbt.target_dir(Home(twice)) / "target")
+    nodes = node_runs(dbt.target_dir(Home(twice)) / "target")
     assert len(nodes) > 50 and not [n for n in nodes if n.unique_id.startswith("unit_test.")]  # the gate runs those
     for r in receipts:
         for out in r.outputs:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import generated_home, part_rows, query, run_cli
+from conftest import part_rows, query, run_cli
 
 from distill.home import Home
 from distill.review import DECISIONS_FILE, Reviews
