@@ -212,15 +212,16 @@
     )
 {%- endmacro %}
 
-{% macro is_span_note(units) -%}
+{% macro is_span_note(relation=none) -%}
     {#- A unit that is a judgement of a span, not a span: an annotation or evaluation the reader
         split out, or an OpenInference annotation record (a span_id and a result object). -#}
+    {%- set p = relation ~ '.' if relation else '' -%}
     (
-        {{ units }}.unit_kind in ('annotation', 'evaluation')
+        {{ p }}unit_kind in ('annotation', 'evaluation')
         or (
-            {{ units }}.format = 'openinference' and {{ units }}.unit_kind = 'item'
-            and json_type({{ units }}.unit_json, '$.result') = 'OBJECT'
-            and ({{ units }}.unit_json ->> '$.span_id') is not null
+            {{ p }}format = 'openinference' and {{ p }}unit_kind = 'item'
+            and json_type({{ p }}unit_json, '$.result') = 'OBJECT'
+            and ({{ p }}unit_json ->> '$.span_id') is not null
         )
     )
 {%- endmacro %}

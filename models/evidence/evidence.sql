@@ -9,7 +9,7 @@ with unified as (
     {%- for stream in var('streams') %}
         {%- if not loop.first %}
 
-        union all by name
+            union all by name
         {%- endif %}
 
         select

@@ -24,9 +24,7 @@ grounded as (
     select candidates.* from candidates
     semi join passed
         on candidates.candidate_kind = passed.candidate_kind and candidates.candidate_id = passed.candidate_id
-    where
-        candidates.candidate_kind = 'playbook'
-        or candidates.category in ('accepted', 'partially_accepted')
+    where {{ admitted_to('export_rag', 'candidates') }}
 ),
 
 final as (

@@ -26,7 +26,7 @@ admitted as (
     semi join passed
         on candidates.candidate_id = passed.candidate_id
     where
-        candidates.category in {{ sft_categories() }}
+        {{ admitted_to('export_sft', 'candidates') }}
         -- SFT firewall, layer 2: these categories never pass, whatever the line above says
         and candidates.category not in {{ sft_never() }}
 ),

@@ -10,7 +10,7 @@
 
 with candidates as (
     select * from {{ ref('int_export_gates') }}
-    where quarantine_reason is null and candidate_kind = 'run' and category in ('accepted', 'rejected')
+    where quarantine_reason is null and {{ admitted_to('export_preference') }}
 ),
 
 sides as (

@@ -12,15 +12,17 @@ from distill.errors import DistillError
 from distill.home import Home
 from distill.project import EXPORTS, FORMATS, PART_STAGES
 from distill.schemas import RunSummary
-from distill.warehouse import connect, make_private
+from distill.warehouse import connect, make_private, read_counts
 
 # Each stage is a dbt selection; `+` pulls in what the stage needs. dbt builds seeds, models
-# and their data tests in dependency order.
+# and their data tests in dependency order; every stage builds the counts it reports (run_counts).
 STAGES = {
-    "build-evidence": ["+evidence", "+skipped_lines"],
-    "score": ["+scored_runs"],
-    **{stage: [f"+{model}"] for model, stage in PART_STAGES.items() if model in EXPORTS and stage != "quarantine"},
-    "export-all": [*(f"+{model}" for model in EXPORTS), *(m for models in FORMATS.values() for m in models)],
+    "build-evidence": ["+evidence", "+skipped_lines", "run_counts"],
+    "score": ["+scored_runs", "run_counts"],
+    **{stage: [f"+{model}", "run_counts"] for model, stage in PART_STAGES.items()
+       if model in EXPORTS and stage != "quarantine"},
+    "export-all": [*(f"+{model}" for model in EXPORTS), *(m for models in FORMATS.values() for m in models),
+                   "run_counts"],
     "run-all": ["*"],
 }
 
@@ -283,11 +285,10 @@ def _report(
     unchanged_since: RunSummary | None = None,
     read: str | None = None,
 ) -> RunResult:
-    include_partial = options["include_partial"]
     stage_counts, run_counts = None, None
     if error is None:
         with connect(home) as conn:
-            stage_counts = receipts.stage_counts(conn, include_partial)
+            stage_counts = receipts.stage_counts(conn)
         run_counts = counts(home)
     # a run with nothing to do ran no dbt node: every stage is skipped, the outputs still stand
     nodes = [] if unchanged_since else receipts.node_runs(dbt.target_dir(home) / "target")
@@ -321,7 +322,7 @@ def _report(
             quarantined=run_counts.quarantined,
             run_hash=run_hash,
             input_fingerprint=fingerprint,
-            include_partial=include_partial,
+            include_partial=options["include_partial"],
             formats=options["formats"],
         )
         runs.write_json(partial / "summary.json", summary.model_dump(mode="json"))
@@ -345,44 +346,22 @@ def _report(
     return RunResult("run-all", run_counts, run_id, summary, unchanged_since.run_id if unchanged_since else None)
 
 
-def _tables(conn) -> set[str]:
-    """The warehouse's tables (duckdb_tables(): information_schema takes ~90 ms a query)."""
-    return {name for (name,) in conn.execute("select table_name from duckdb_tables()").fetchall()}
-
-
 def counts(home: Home) -> RunCounts:
+    """The counts the last build reports (models/metrics/run_counts)."""
     with connect(home) as conn:
-        tables = _tables(conn)
-        # the physical lines of the stream files and the units of the trace-format files
-        files, lines = conn.execute(
-            "select count(distinct source_file), count(*) from base_source_records"
-        ).fetchone()
-        (evidence,) = conn.execute("select count(*) from evidence").fetchone()
-        skipped = dict(
-            conn.execute("select reason, count(*) from skipped_lines group by reason order by reason").fetchall()
-        )
-        (pending,) = conn.execute("select count(*) from pending_lines").fetchone()
-        scored, categories, exports, quarantined = None, {}, {}, {}
-        if "scored_runs" in tables:
-            (scored,) = conn.execute("select count(*) from scored_runs").fetchone()
-            categories = dict(
-                conn.execute("select category, count(*) from scored_runs group by 1 order by 1").fetchall()
-            )
-        for model in ("export_rag", "export_sft", "export_preference"):
-            if model in tables:
-                exports[model] = conn.execute(f"select count(*) from {model}").fetchone()[0]
-        if "quarantine" in tables:
-            quarantined = dict(
-                conn.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall()
-            )
+        rows = read_counts(conn)
+
+    def per_key(metric: str) -> dict[str, int]:
+        return {key: n for (m, key), n in sorted(rows.items()) if m == metric}
+
     return RunCounts(
-        source_files=files,
-        source_lines=lines,
-        evidence=evidence,
-        skipped=skipped,
-        pending=pending,
-        scored=scored,
-        categories=categories,
-        exports=exports,
-        quarantined=quarantined,
+        source_files=rows.get(("source_files", None), 0),
+        source_lines=rows.get(("source_lines", None), 0),
+        evidence=rows.get(("evidence", None), 0),
+        skipped=per_key("skipped"),
+        pending=rows.get(("pending", None), 0),
+        scored=rows.get(("scored", None)),
+        categories=per_key("category"),
+        exports={model: n for model, n in per_key("rows").items() if model != "quarantine"},
+        quarantined=per_key("quarantined"),
     )

@@ -12,6 +12,7 @@ from distill.fingerprints import output_files
 from distill.home import PROJECT_DIR, Home
 from distill.project import PART_STAGES
 from distill.schemas import StageReceipt
+from distill.warehouse import read_counts
 
 STAGES = ("materialize", "score", "export-rag", "export-sft", "export-preference", "quarantine")
 
@@ -98,43 +99,28 @@ class StageCounts:
     secret_hits: dict[str, int] | None = None  # quarantine: rows held back per secret pattern
 
 
-def stage_counts(conn, include_partial: bool = False) -> dict[str, StageCounts]:
-    """rows in, out and skipped per stage, in one pass over the warehouse."""
-    sft_categories = "('accepted', 'partially_accepted')" if include_partial else "('accepted')"
-    row = conn.execute(
-        """
-        select
-            (select count(*) from base_source_records),
-            (select count(*) from evidence),
-            (select count(*) from skipped_lines),
-            (select count(*) from pending_lines),
-            (select count(*) from int_evidence_joined_to_runs),
-            (select count(*) from scored_runs),
-            (select count(*) from int_export_gates where candidate_kind = 'playbook' or category in ('accepted', 'partially_accepted')),
-            (select count(*) from export_rag),
-            (select count(*) from int_export_gates where category in {sft}),
-            (select count(*) from export_sft),
-            (select count(*) from int_export_gates where category in ('accepted', 'rejected')),
-            (select count(*) from export_preference),
-            (select count(*) from int_export_gates),
-            (select count(*) from quarantine)
-        """.replace("{sft}", sft_categories)
-    ).fetchone()
-    lines, evidence, skipped, pending, run_rows, scored, rag_in, rag, sft_in, sft, pref_in, pref, gates, held = row
-    secret_hits = dict(conn.execute(
-        """
-        select regexp_extract(detail, 'matches secret pattern (\\w+)', 1) as pattern_id, count(*)
-        from quarantine where reason = 'secret_detected' group by 1 order by 1
-        """
-    ).fetchall())
+def stage_counts(conn) -> dict[str, StageCounts]:
+    """Rows in, out and skipped per stage, from the counts the build reports (run_counts)."""
+    counts = read_counts(conn)
+
+    def n(metric: str, key: str | None = None) -> int:
+        return counts.get((metric, key), 0)
+
+    skipped = sum(v for (metric, _), v in counts.items() if metric == "skipped")
+    secret_hits = {key: v for (metric, key), v in sorted(counts.items()) if metric == "secret_hits"}
+    lines, evidence = n("source_lines"), n("evidence")
+    per_export = {
+        model: StageCounts(n("admitted", model), n("rows", model), max(n("admitted", model) - n("rows", model), 0))
+        for model in ("export_rag", "export_sft")
+    }
     return {
-        "materialize": StageCounts(lines, evidence, skipped, pending),
-        "score": StageCounts(run_rows, scored, 0),
-        "export-rag": StageCounts(rag_in, rag, max(rag_in - rag, 0)),
-        "export-sft": StageCounts(sft_in, sft, max(sft_in - sft, 0)),
+        "materialize": StageCounts(lines, evidence, skipped, n("pending")),
+        "score": StageCounts(n("run_rows"), n("scored"), 0),
+        "export-rag": per_export["export_rag"],
+        "export-sft": per_export["export_sft"],
         # pairs are built from candidates: more can come out than went in
-        "export-preference": StageCounts(pref_in, pref, 0),
-        "quarantine": StageCounts(gates, held, 0, secret_hits=secret_hits),
+        "export-preference": StageCounts(n("admitted", "export_preference"), n("rows", "export_preference"), 0),
+        "quarantine": StageCounts(n("admitted", "quarantine"), n("rows", "quarantine"), 0, secret_hits=secret_hits),
     }
 
 

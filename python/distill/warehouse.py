@@ -65,3 +65,14 @@ def query(home: Home, sql: str, params: list | None = None) -> tuple[list[str], 
         if cursor.description is None:
             return [], []
         return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+def read_counts(conn) -> dict[tuple[str, str | None], int]:
+    """run_counts as {(metric, item): n}; empty when no build has made it yet."""
+    if "run_counts" not in views(conn):
+        return {}
+    return {(metric, item): n for metric, item, n in conn.execute("select metric, item, n from run_counts").fetchall()}
+
+
+def views(conn) -> set[str]:
+    return {name for (name,) in conn.execute("select view_name from duckdb_views() where not internal").fetchall()}

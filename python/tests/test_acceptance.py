@@ -175,7 +175,8 @@ def failing(home: Home) -> set[int]:
 def test_the_fixture_holds_every_invariant(built):
     # the gate's build ran dbt's unit tests too (a production run-all leaves them out)
     runs = receipts.node_runs(dbt.target_dir(Home(built[0])) / "target")
-    assert [r.status for r in runs if r.unique_id.startswith("unit_test.")] == ["pass"]
+    unit_tests = [r.status for r in runs if r.unique_id.startswith("unit_test.")]
+    assert len(unit_tests) >= 3 and set(unit_tests) == {"pass"}
     assert failing(Home(built[0])) == set()
 
 

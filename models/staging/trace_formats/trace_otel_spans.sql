@@ -27,7 +27,7 @@ spans as (
     from units
     where
         format in ('otel', 'openinference') and unit_kind = 'item'
-        and not {{ is_span_note('units') }}
+        and not {{ is_span_note() }}
 ),
 
 span_fields as (

@@ -15,7 +15,7 @@ notes as (
         *,
         case when unit_kind = 'evaluation' then {{ otel_attributes('unit_json') }} else unit_json end as note
     from units
-    where {{ is_span_note('units') }}
+    where {{ is_span_note() }}
 ),
 
 span_ids as (
@@ -24,7 +24,7 @@ span_ids as (
         {{ span_field('unit_json', 'trace') }} as trace_id,
         {{ span_field('unit_json', 'span') }} as span_id
     from units
-    where format in ('otel', 'openinference') and unit_kind = 'item' and not {{ is_span_note('units') }}
+    where format in ('otel', 'openinference') and unit_kind = 'item' and not {{ is_span_note() }}
 ),
 
 note_fields as (
