@@ -81,6 +81,6 @@ select
     element,
     unit_json,
     stream,
-    record,
-    null::varchar as unmapped_detail
+    null::varchar as unmapped_detail,
+    case when stream is not null then record end as record
 from sample_records

@@ -50,7 +50,7 @@ span_fields as (
         {{ span_tokens('input') }} as prompt_tokens,
         {{ span_tokens('output') }} as completion_tokens,
         {{ span_exception() }} as exception_message,
-        status_code in ('2', 'STATUS_CODE_ERROR', 'ERROR', 'StatusCode.ERROR') as is_status_error
+        coalesce(status_code in ('2', 'STATUS_CODE_ERROR', 'ERROR', 'StatusCode.ERROR'), false) as is_status_error
     from spans
 ),
 
@@ -125,6 +125,6 @@ select
     element,
     unit_json,
     stream,
-    record,
-    unmapped_detail
+    unmapped_detail,
+    case when stream is not null then record end as record
 from span_records
