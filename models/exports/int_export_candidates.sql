@@ -26,16 +26,12 @@ run_signals as (
 ),
 
 playbook_rows as (
-    select * from {{ ref('evidence') }} as evidence_rows
+    select * from {{ ref('int_evidence_deduplicated') }}
     where
         stream = 'playbooks'
         {%- if in_delta() %}
             and (signals ->> 'playbook_id')::varchar in (select touched_playbooks.playbook_id from touched_playbooks)
         {%- endif %}
-        and not exists (
-            select 1 from {{ ref('int_duplicate_copies') }} as copies
-            where copies.evidence_id = evidence_rows.evidence_id
-        )
 ),
 
 run_candidates as (

@@ -9,11 +9,7 @@ with touched_runs as (
 
 evidence as (
     -- second copies of a line are left out
-    select * from {{ ref('evidence') }} as evidence_rows
-    where not exists (
-            select 1 from {{ ref('int_duplicate_copies') }} as copies
-            where copies.evidence_id = evidence_rows.evidence_id
-        )
+    select * from {{ ref('int_evidence_deduplicated') }}
 ),
 
 escalations as (
