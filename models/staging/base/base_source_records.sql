@@ -88,35 +88,20 @@ final as (
 ),
 
 trace_units as (
-    -- the units of the standard trace formats (base_trace_units), mapped to stream records
+    -- the units of the standard trace formats, as source records
     select
-        units.source_file,
-        records.stream,
-        units.line_offset,
-        null::bigint as byte_offset,
-        coalesce(records.unit_bytes, 0)::bigint as line_bytes,
-        (select coalesce(max(read_lines.read_seq), 0) from {{ ref('base_source_lines') }} as read_lines) as read_seq,
-        records.sig_hash,
-        case when records.sig_hash is not null then records.record end as record,
-        case
-            when units.skip_reason is not null then units.skip_reason
-            when records.stream is null then 'unmapped_element'
-            when records.sig_hash is null then 'malformed_json'
-        end as skip_reason,
-        case
-            when units.skip_reason is not null then units.skip_detail || ' (' || units.element || ')'
-            when records.stream is null
-                then units.element || ' of this ' || units.format || ' file is '
-                    || coalesce(
-                        records.unmapped_detail,
-                        'not a model call, tool step, submission or verdict distill scores'
-                    )
-            when records.sig_hash is null then units.element || ' is not I-JSON (RFC 7493)'
-        end as skip_detail,
-        units.unit_sha256 as line_sha256
-    from {{ ref('base_trace_units') }} as units
-    left join {{ ref('base_trace_records') }} as records
-        on units.source_file = records.source_file and units.line_offset = records.line_offset
+        source_file,
+        stream,
+        line_offset,
+        byte_offset,
+        line_bytes,
+        read_seq,
+        sig_hash,
+        record,
+        skip_reason,
+        skip_detail,
+        line_sha256
+    from {{ ref('base_trace_source_records') }}
 )
 
 select * from final
