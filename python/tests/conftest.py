@@ -68,11 +68,30 @@ def query(home: Path, sql: str) -> list[tuple]:
 
 
 def generated_home(factory, name: str, lines: int, seed: int) -> Path:
-    """A home of generated streams that `run-all` has built, for a test module to share."""
+    """A home of generated streams that `run-all` has built, for a test module to share: a copy
+    of the one built for these (lines, seed) once per test session, by whichever worker asks
+    first, whose parts distill then measures as the copy's own (a part is known by its inode)."""
+    import fcntl
+    import os
+
+    from distill.home import Home
+    from distill.manifest import describe, remember
+
+    base = factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-homes"
+    shared.mkdir(exist_ok=True)
+    built = shared / f"{lines}-{seed}"
+    with open(shared / f"{lines}-{seed}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (built / "ready").exists():
+            shutil.rmtree(built, ignore_errors=True)
+            assert run_cli("generate", "--lines", str(lines), "--seed", str(seed), home=built / "home").code == 0
+            result = run_cli("run-all", "--quiet", home=built / "home")
+            assert result.code == 0, result.stderr
+            (built / "ready").touch()
     home = factory.mktemp(name)
-    assert run_cli("generate", "--lines", str(lines), "--seed", str(seed), home=home).code == 0
-    result = run_cli("run-all", "--quiet", home=home)
-    assert result.code == 0, result.stderr
+    shutil.copytree(built / "home", home, symlinks=True, dirs_exist_ok=True)
+    remember(Home(home), describe(Home(home), seen={})[1])
     return home
 
 

@@ -21,7 +21,7 @@ FAST = ["--skip", "acceptance passes"]  # the gate has its own tests; tamper tes
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    return generated_home(tmp_path_factory, "audit", 600, 41)
+    return generated_home(tmp_path_factory, "audit", 600, 7)
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_generate_writes_the_same_bytes_however_often_it_flushes(tmp_path, monke
 
 @pytest.fixture(scope="module")
 def built_home(tmp_path_factory) -> Path:
-    return generated_home(tmp_path_factory, "built", 600, 8)
+    return generated_home(tmp_path_factory, "built", 600, 7)
 
 
 def test_generated_home_has_every_stream_and_hostile_lines(built_home):

@@ -28,7 +28,7 @@ KILL_POINTS = [
 @pytest.fixture(scope="module")
 def changed_home(tmp_path_factory) -> Path:
     """A home with one complete run, whose inputs then changed (so a mix would show)."""
-    home = generated_home(tmp_path_factory, "crash", lines=300, seed=5)
+    home = generated_home(tmp_path_factory, "crash", lines=600, seed=7)
     other = tmp_path_factory.mktemp("crash-other")
     assert run_cli("generate", "--lines", "300", "--seed", "6", home=other).code == 0
     for source in (other / "data/_kb").iterdir():

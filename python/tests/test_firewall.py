@@ -18,7 +18,7 @@ EXPORTS = ("exports/rag", SFT, "exports/preference", "exports/quarantine")
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    return generated_home(tmp_path_factory, "firewall", 800, 21)
+    return generated_home(tmp_path_factory, "firewall", 600, 7)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ HOSTILE = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    return generated_home(tmp_path_factory, "hardening", 400, 5)
+    return generated_home(tmp_path_factory, "hardening", 600, 7)
 
 
 # -- data is printed as text, never markup ------------------------------------------------------

@@ -23,7 +23,7 @@ NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    return generated_home(tmp_path_factory, "operator", 400, 31)
+    return generated_home(tmp_path_factory, "operator", 600, 7)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ ROOT = os.geteuid() == 0
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    return generated_home(tmp_path_factory, "faults", lines=300, seed=9)
+    return generated_home(tmp_path_factory, "faults", lines=600, seed=7)
 
 
 @pytest.fixture
