@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import part_rows, run_cli
+from conftest import generated_home, part_rows, run_cli
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -18,9 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("formats")
-    assert run_cli("generate", "--lines", "800", "--seed", "12", home=home).code == 0
-    assert run_cli("run-all", "--quiet", home=home).code == 0  # a first run, for the history chart
+    home = generated_home(tmp_path_factory, "formats", 600, 7)  # a first run, for the history chart
     result = run_cli("run-all", "--format", "openai", "--format", "trl-conversational", "--quiet", home=home)
     assert result.code == 0, result.stderr
     return home
