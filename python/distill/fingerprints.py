@@ -31,8 +31,9 @@ def output_files(home: Home, paths: list[Path], known: dict[str, str] | None = N
     return out
 
 
-def run_hash(outputs: list[OutputFile]) -> str:
-    """sha256 over the sorted (path, sha256) pairs of every data part (= manifest.run_hash)."""
+def run_hash(outputs: list) -> str:
+    """sha256 over the sorted (path, sha256) pairs of every data part: the receipts' outputs or
+    the manifest's parts (anything with a path and a sha256)."""
     digest = hashlib.sha256()
     for out in sorted(outputs, key=lambda o: o.path):
         digest.update(f"{out.path}\t{out.sha256}\n".encode())

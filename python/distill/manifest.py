@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from distill.errors import DistillError
+from distill.fingerprints import run_hash
 from distill.home import Home
 from distill.project import EXPORT_DIRS, FORMAT_DIRS
 
@@ -104,21 +105,13 @@ def describe(home: Home, seen: dict[str, Seen] | None = None) -> tuple[list[Part
     return parts, now
 
 
-def run_hash(parts: list[Part]) -> str:
-    """sha256 over the sorted (path, sha256) pairs of every part."""
-    digest = hashlib.sha256()
-    for part in sorted(parts, key=lambda p: p.path):
-        digest.update(f"{part.path}\t{part.sha256}\n".encode())
-    return digest.hexdigest()
-
-
 def write(home: Home, parts: list[Part]) -> Path:
     """exports/manifest.json: deterministic (sorted, no times), so it is byte-identical for the
     same outputs however they were reached."""
     path = home.output_file(MANIFEST)
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {
-        "run_hash": run_hash(parts),
+        "run_hash": run_hash(parts),  # the same hash the receipts give (distill.fingerprints)
         "parts": [asdict(p) for p in sorted(parts, key=lambda p: p.path)],
     }
     path.write_text(json.dumps(body, indent=1, sort_keys=True) + "\n")

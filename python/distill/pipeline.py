@@ -253,7 +253,7 @@ def _unchanged(home: Home, fingerprint: str) -> RunSummary | None:
         return None  # a run stopped half-way: the warehouse may hold a mix
     # the parts as measured before, where each is still the same file (size, mtime, inode)
     parts, _ = manifest.describe(home)
-    return previous if manifest.run_hash(parts) == previous.run_hash else None
+    return previous if fingerprints.run_hash(parts) == previous.run_hash else None
 
 
 def _remove_stale_formats(home: Home, wanted: set[str]) -> None:
