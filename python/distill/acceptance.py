@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from distill import dbt, pipeline
+from distill import dbt, fingerprints, pipeline
 from distill.errors import DistillError
 from distill.home import PROJECT_DIR, Home
 
@@ -156,14 +156,9 @@ def project_key() -> str:
 
     from dbt.version import __version__ as dbt_version
 
-    root = dbt.PROJECT_DIR
     digest = hashlib.sha256(f"duckdb {duckdb.__version__} dbt {dbt_version}\n".encode())
-    for folder in ("models", "macros", "seeds", "tests", "python/distill"):
-        for path in sorted((root / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    for name in ("dbt_project.yml", "profiles.yml"):
-        digest.update((root / name).read_bytes())
+    fingerprints.add_project_files(digest, dbt.PROJECT_DIR, ("models", "macros", "seeds", "tests", "python/distill"),
+                                   lambda path: "__pycache__" not in path.parts, ("dbt_project.yml", "profiles.yml"))
     return digest.hexdigest()
 
 

@@ -44,12 +44,20 @@ def project_fingerprint(options: dict) -> str:
     """What the tables are built with: every file of the dbt project and the package, and the
     run's options. A change rebuilds every table (an incremental run would mix two versions)."""
     digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
-    for folder in ("models", "macros", "seeds", "tests/acceptance", "python/distill"):
-        for path in sorted((PROJECT_DIR / folder).rglob("*")):
-            if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".py"):
-                digest.update(path.relative_to(PROJECT_DIR).as_posix().encode() + b"\0" + path.read_bytes())
-    digest.update((PROJECT_DIR / "dbt_project.yml").read_bytes())
+    add_project_files(digest, PROJECT_DIR, ("models", "macros", "seeds", "tests/acceptance", "python/distill"),
+                      lambda path: path.suffix in (".sql", ".yml", ".csv", ".py"), ("dbt_project.yml",))
     return digest.hexdigest()
+
+
+def add_project_files(digest, root: Path, folders: tuple[str, ...], keep, files: tuple[str, ...]) -> None:
+    """Feed every file under `folders` that `keep` keeps (its path and its bytes, in path
+    order), then each of `files`, into `digest`."""
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and keep(path):
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in files:
+        digest.update((root / name).read_bytes())
 
 
 def input_fingerprint(home: Home, options: dict) -> str:
