@@ -114,25 +114,8 @@ def _utc(moment: Any) -> str | None:
     return moment.isoformat() + ("Z" if moment.tzinfo is None else "")
 
 
-def _write_nodes(home: Home, result: Any) -> None:
+def _write_nodes(home: Home, result: Any, rows: list[dict]) -> None:
     """The nodes a command ran, in run_results.json's shape, with each node's parents."""
-    if result is None or not hasattr(result, "results"):
-        return
-    rows = []
-    for item in result.results:
-        node = item.node
-        rows.append({
-            "unique_id": node.unique_id,
-            "status": str(item.status),
-            "message": item.message,
-            "execution_time": item.execution_time,
-            "timing": [
-                {"name": t.name, "started_at": _utc(t.started_at), "completed_at": _utc(t.completed_at)}
-                for t in (item.timing or [])
-            ],
-            "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
-            "model": getattr(node, "model", None) if str(node.resource_type) == "unit_test" else None,
-        })
     path = nodes_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"elapsed_time": getattr(result, "elapsed_time", None), "results": rows}))
@@ -212,9 +195,9 @@ def invoke(
         finally:
             _release_warehouse()
     _copy_parse(saved, shared)
-    if command[0] in NO_JSON_COMMANDS:
-        _write_nodes(home, outcome.result)
-    nodes = _node_results(outcome.result)
+    nodes, rows = _node_results(outcome.result)
+    if command[0] in NO_JSON_COMMANDS and rows:
+        _write_nodes(home, outcome.result, rows)
     if not check and nodes:
         return nodes
     failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
@@ -255,10 +238,11 @@ def _reason(message: str) -> str:
     return message
 
 
-def _node_results(result: Any) -> list[NodeResult]:
+def _node_results(result: Any) -> tuple[list[NodeResult], list[dict]]:
+    """Each node dbt ran: as a NodeResult, and as the row nodes.json keeps of it."""
     if result is None or not hasattr(result, "results"):
-        return []
-    nodes = []
+        return [], []
+    nodes, rows = [], []
     for item in result.results:
         node = item.node
         adapter = getattr(item, "adapter_response", None) or {}
@@ -273,4 +257,16 @@ def _node_results(result: Any) -> list[NodeResult]:
                 failures=getattr(item, "failures", None),
             )
         )
-    return nodes
+        rows.append({
+            "unique_id": node.unique_id,
+            "status": str(item.status),
+            "message": item.message,
+            "execution_time": item.execution_time,
+            "timing": [
+                {"name": t.name, "started_at": _utc(t.started_at), "completed_at": _utc(t.completed_at)}
+                for t in (item.timing or [])
+            ],
+            "depends_on": list(getattr(getattr(node, "depends_on", None), "nodes", []) or []),
+            "model": getattr(node, "model", None) if str(node.resource_type) == "unit_test" else None,
+        })
+    return nodes, rows
