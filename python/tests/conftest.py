@@ -17,11 +17,11 @@ class CliResult:
 
 def run_cli(*args: str, home: Path | None = None, env: dict | None = None, cwd: Path | None = None,
             fresh: bool = False) -> CliResult:
-    """Run the `distill` entry point with the argv a user types: in a fresh process when the test
-    sets an environment of its own (or asks for one), otherwise in this process, which spares
-    each call an interpreter start and dbt's import (seconds a call)."""
+    """Run the `distill` entry point with the argv a user types, in this process (with `env` as
+    its environment for the call), which spares each call an interpreter start and dbt's import
+    (seconds a call); in a fresh process when the test asks for one."""
     argv = [*(["--home", str(home)] if home is not None else []), *args]
-    if fresh or env is not None:
+    if fresh:
         proc = subprocess.run([sys.executable, "-m", "distill", *argv], capture_output=True, text=True, env=env,
                               timeout=600, cwd=cwd)
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
@@ -32,12 +32,15 @@ def run_cli(*args: str, home: Path | None = None, env: dict | None = None, cwd: 
     from distill import cli
 
     out, err = io.StringIO(), io.StringIO()
-    saved_argv, saved_cwd = sys.argv, os.getcwd()
+    saved_argv, saved_cwd, saved_env = sys.argv, os.getcwd(), dict(os.environ)
     sys.argv = ["distill", *argv]
     code = 0
     try:
         if cwd is not None:
             os.chdir(cwd)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             cli.main()
     except SystemExit as exc:
@@ -45,6 +48,9 @@ def run_cli(*args: str, home: Path | None = None, env: dict | None = None, cwd: 
     finally:
         sys.argv = saved_argv
         os.chdir(saved_cwd)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(saved_env)
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
