@@ -1,5 +1,6 @@
 -- Every source line that did not become evidence, with a reason code and its line number.
--- With evidence and pending_lines it accounts for every physical line exactly once (docs/concepts.md, "Nothing is lost").
+-- With evidence and pending_lines it accounts for every physical line exactly once
+-- (docs/concepts.md, "Nothing is lost").
 
 with line_problems as (
     select

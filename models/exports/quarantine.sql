@@ -1,5 +1,6 @@
--- Everything held back at a gate (QuarantineRecord, docs/concepts.md, "Gates and quarantine"), with a reason code from a fixed
--- set and the provenance that leads to its source lines. A quarantined row reaches no export.
+-- Everything held back at a gate (QuarantineRecord; docs/concepts.md, "Gates and quarantine"),
+-- with a reason code from a fixed set and the provenance that leads to its source lines. A
+-- quarantined row reaches no export.
 -- Rebuilt whole each run (it is small); its parts are written for the touched days only.
 -- depends_on: {{ ref('int_touched_days') }}
 
