@@ -1,5 +1,6 @@
-"""The acceptance gate (docs/concepts.md, "The acceptance gate"): build the hand-written fixture in a temporary home, check the
-22 invariants (21 dbt tests tagged `acceptance`, and one run_hash for two runs), report.
+"""The acceptance gate (docs/concepts.md, "The acceptance gate"): build the hand-written fixture
+in a temporary home, check the 22 invariants (21 dbt tests tagged `acceptance`, and one run_hash
+for two runs), report.
 """
 
 import shutil

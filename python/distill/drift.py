@@ -48,7 +48,8 @@ def drift(summary: RunSummary, previous: RunSummary | None, firewall_breaches: i
 
 
 def change_severity(old: float | None, new: float) -> tuple[float | None, str]:
-    """Change in % and its severity: warn beyond ±20 %, alert beyond ±50 % (docs/concepts.md, "Receipts and drift")."""
+    """Change in % and its severity: warn beyond ±20 %, alert beyond ±50 % (docs/concepts.md,
+    "Receipts and drift")."""
     if old is None:
         return None, "ok"  # nothing to compare with: the first run
     if old == 0:

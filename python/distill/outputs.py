@@ -1,4 +1,5 @@
-"""Atomic output sets (docs/design.md, "Provenance and determinism"; a run killed at any moment must not leave a mix behind).
+"""Atomic output sets (docs/operations.md; a run killed at any moment must not leave a mix
+behind).
 
 A run writes its evidence, scored runs and exports into data/generations/next/, laid out like
 the home (always the same path, so dbt's vars, and with them its partial parse, stay the same).

@@ -6,7 +6,8 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from distill import card, carry, dbt, drift, fingerprints, firewall, incidents, incremental, manifest, outputs, receipts, runs
+from distill import card, carry, dbt, drift, fingerprints, firewall, incidents, incremental, manifest, outputs
+from distill import receipts, runs
 from distill import report as report_page
 from distill.errors import DistillError
 from distill.home import Home

@@ -41,7 +41,8 @@ class NodeProgress:
             self.live.update(self._render())
 
     def _render(self) -> Text:
-        stage = MODEL_STAGES.get(self.current, "materialize" if self.current.startswith(("stg_", "base_", "trace_")) else "")
+        materializes = self.current.startswith(("stg_", "base_", "trace_"))
+        stage = MODEL_STAGES.get(self.current, "materialize" if materializes else "")
         elapsed = time.monotonic() - self.started
         failed = f", {self.failed} failed" if self.failed else ""
         return Text(f"⠿ {elapsed:5.1f}s  {self.done} nodes done{failed}  {stage}: {self.current}")

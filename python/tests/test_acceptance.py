@@ -1,5 +1,5 @@
-"""The acceptance gate (docs/concepts.md, "The acceptance gate"): it passes on the fixture, and each invariant can fail: every
-break below damages the fixture's outputs the way one invariant guards against, and exactly
+"""The acceptance gate (docs/concepts.md, "The acceptance gate"): it passes on the fixture, and
+each invariant can fail: every break below damages the fixture's outputs the way one invariant guards against, and exactly
 that invariant fails."""
 
 import json

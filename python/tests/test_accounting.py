@@ -1,4 +1,5 @@
-"""Every physical line ends as evidence or as a skip with a reason (docs/concepts.md, "Nothing is lost", docs/concepts.md, "Nothing is lost")."""
+"""Every physical line ends as evidence or as a skip with a reason (docs/concepts.md, "Nothing
+is lost"), whatever the input."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""Receipts, summaries, drift, determinism and tracing (docs/design.md, "Provenance and determinism", docs/concepts.md, "Receipts and drift")."""
+"""Receipts, summaries, drift, determinism and tracing (docs/concepts.md, "Receipts and drift";
+docs/design.md, "Provenance and determinism")."""
 
 import hashlib
 import json
