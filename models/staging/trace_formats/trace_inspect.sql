@@ -73,14 +73,4 @@ sample_records as (
     from samples
 )
 
-
-select
-    format,
-    source_file,
-    line_offset,
-    element,
-    unit_json,
-    stream,
-    null::varchar as unmapped_detail,
-    case when stream is not null then record end as record
-from sample_records
+{{ trace_format_output('sample_records') }}

@@ -65,14 +65,4 @@ openai_records as (
     from openai_logs
 )
 
-
-select
-    format,
-    source_file,
-    line_offset,
-    element,
-    unit_json,
-    stream,
-    null::varchar as unmapped_detail,
-    case when stream is not null then record end as record
-from openai_records
+{{ trace_format_output('openai_records') }}

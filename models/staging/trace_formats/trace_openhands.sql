@@ -77,14 +77,4 @@ event_records as (
     from events
 )
 
-
-select
-    format,
-    source_file,
-    line_offset,
-    element,
-    unit_json,
-    stream,
-    null::varchar as unmapped_detail,
-    case when stream is not null then record end as record
-from event_records
+{{ trace_format_output('event_records') }}

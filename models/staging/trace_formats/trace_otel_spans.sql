@@ -117,14 +117,4 @@ span_records as (
     from span_kinds
 )
 
-
-select
-    format,
-    source_file,
-    line_offset,
-    element,
-    unit_json,
-    stream,
-    unmapped_detail,
-    case when stream is not null then record end as record
-from span_records
+{{ trace_format_output('span_records', 'unmapped_detail') }}

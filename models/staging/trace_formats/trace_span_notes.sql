@@ -98,14 +98,4 @@ note_records as (
     from note_fields
 )
 
-
-select
-    format,
-    source_file,
-    line_offset,
-    element,
-    unit_json,
-    stream,
-    null::varchar as unmapped_detail,
-    case when stream is not null then record end as record
-from note_records
+{{ trace_format_output('note_records') }}

@@ -51,14 +51,4 @@ trajectory_records as (
     from trajectories
 )
 
-
-select
-    format,
-    source_file,
-    line_offset,
-    element,
-    unit_json,
-    stream,
-    null::varchar as unmapped_detail,
-    case when stream is not null then record end as record
-from trajectory_records
+{{ trace_format_output('trajectory_records') }}
