@@ -289,8 +289,8 @@ def _report(
     stage_counts, run_counts = None, None
     if error is None:
         with connect(home) as conn:
-            stage_counts = receipts.stage_counts(conn)
-        run_counts = counts(home)
+            rows = read_counts(conn)  # once: the receipts and the summary report the same counts
+        stage_counts, run_counts = receipts.stage_counts(rows), counts_of(rows)
     # a run with nothing to do ran no dbt node: every stage is skipped, the outputs still stand
     nodes = [] if unchanged_since else receipts.node_runs(dbt.target_dir(home) / "target")
     # the parts as the run measured them (a part not measured again is the same file)
@@ -350,7 +350,11 @@ def _report(
 def counts(home: Home) -> RunCounts:
     """The counts the last build reports (models/metrics/run_counts)."""
     with connect(home) as conn:
-        rows = read_counts(conn)
+        return counts_of(read_counts(conn))
+
+
+def counts_of(rows: dict[tuple[str, str | None], int]) -> RunCounts:
+    """RunCounts from run_counts' rows ({(metric, item): n})."""
 
     def per_key(metric: str) -> dict[str, int]:
         return {key: n for (m, key), n in sorted(rows.items()) if m == metric}

@@ -12,7 +12,6 @@ from distill.fingerprints import output_files
 from distill.home import PROJECT_DIR, Home
 from distill.project import PART_STAGES
 from distill.schemas import StageReceipt
-from distill.warehouse import read_counts
 
 STAGES = ("materialize", "score", "export-rag", "export-sft", "export-preference", "quarantine")
 
@@ -99,9 +98,9 @@ class StageCounts:
     secret_hits: dict[str, int] | None = None  # quarantine: rows held back per secret pattern
 
 
-def stage_counts(conn) -> dict[str, StageCounts]:
-    """Rows in, out and skipped per stage, from the counts the build reports (run_counts)."""
-    counts = read_counts(conn)
+def stage_counts(counts: dict[tuple[str, str | None], int]) -> dict[str, StageCounts]:
+    """Rows in, out and skipped per stage, from the counts the build reports (run_counts' rows,
+    {(metric, item): n}, distill.warehouse.read_counts)."""
 
     def n(metric: str, key: str | None = None) -> int:
         return counts.get((metric, key), 0)
