@@ -236,3 +236,19 @@
         when {{ score }} < 0.5 then 'down'
     end
 {%- endmacro %}
+
+{% macro trace_format_output(records, unmapped_detail='null::varchar') -%}
+    {#- The columns every trace-format model ends with, in the order base_trace_records' union
+        lines them up: the unit, where it sits, the stream it maps to, why it maps to none, and
+        its record (none for a unit that maps to no stream). -#}
+    select
+        format,
+        source_file,
+        line_offset,
+        element,
+        unit_json,
+        stream,
+        {{ unmapped_detail }} as unmapped_detail,
+        case when stream is not null then record end as record
+    from {{ records }}
+{%- endmacro %}
