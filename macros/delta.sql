@@ -6,8 +6,23 @@
 {%- endmacro %}
 
 {% macro delta_seq() -%}
-    {#- The read number of this run: the lines it read carry it. -#}
-    (select max(read_seq) from {{ ref('base_source_lines') }})
+    {#- The read number of this run: the lines it read carry it. Written as a number, looked up
+        when the model runs (the line reader has run by then): DuckDB prunes the row groups of
+        the older reads by a constant, where a subquery made it read every row of the history
+        (docs/design.md, "Incremental runs"). A subquery where no table can be asked yet. -#}
+    {{ return(max_of('read_seq', ref('base_source_lines'), '(select max(read_seq) from ' ~ ref('base_source_lines') ~ ')')) }}
+{%- endmacro %}
+
+{% macro max_of(column, relation, otherwise, where='true') -%}
+    {#- max(column) of a built relation as a SQL literal (NULL when the relation is empty), or
+        `otherwise` (a SQL expression) when it cannot be looked up: at parse or compile time, in
+        a unit test, or before the relation exists. -#}
+    {%- if execute and flags.WHICH in ('run', 'build', 'test') and not model.resource_type == 'unit_test'
+        and adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
+        {%- set found = run_query('select max(' ~ column ~ ') from ' ~ relation ~ ' where ' ~ where).columns[0].values()[0] -%}
+        {{ return('null' if found is none else found | string) }}
+    {%- endif -%}
+    {{ return(otherwise) }}
 {%- endmacro %}
 
 {% macro lines_read_now() -%}

@@ -51,6 +51,8 @@ class BenchResult:
     dbt_s: float = 0.0  # dbt's own elapsed time in the last full run
     outside_dbt_s: float = 0.0  # the rest of that run: starting, the firewall, manifest, receipts
     node_s: dict[str, float] = field(default_factory=dict)  # each dbt node's seconds in that run, slowest first
+    next_day_dbt_s: float = 0.0  # dbt's elapsed time in the +1 % next-day run
+    next_day_node_s: dict[str, float] = field(default_factory=dict)  # each node's seconds in that run
 
 
 def _floor(home: Home) -> float:
@@ -230,6 +232,7 @@ def run_bench(home: Home, lines: int, seed: int, runs: int, warm_up: bool = True
         with locked():
             appended += _append_next_day(home, seed + 1)
         next_day = _run_all(home, force=False)
+        next_day_dbt_s, next_day_node_s = _dbt_times(home)
         noop = statistics.median(_run_all(home, force=False)[0] for _ in range(runs))
         with locked():
             appended += _append_scattered(home, seed + 2)
@@ -261,6 +264,8 @@ def run_bench(home: Home, lines: int, seed: int, runs: int, warm_up: bool = True
         dbt_s=dbt_s,
         outside_dbt_s=round(results[-1][0] - dbt_s, 2) if dbt_s else 0.0,
         node_s=node_s,
+        next_day_dbt_s=next_day_dbt_s,
+        next_day_node_s=next_day_node_s,
     )
 
 

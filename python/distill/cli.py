@@ -516,6 +516,8 @@ def bench_command(
         ("no-op s", f"{result.noop_s}"),
         ("full run: dbt s", f"{result.dbt_s} (outside dbt {result.outside_dbt_s})"),
         *((f"  {node}", f"{seconds}") for node, seconds in list(result.node_s.items())[:8]),
+        ("+1 % next day: dbt s", f"{result.next_day_dbt_s}"),
+        *((f"  {node}", f"{seconds}") for node, seconds in list(result.next_day_node_s.items())[:8]),
     ):
         table.add_row(measure, value)
     out.print(table)

@@ -159,6 +159,8 @@ def test_a_next_day_run_rewrites_no_part_of_an_older_day(base, tmp_path):
 def test_a_forbidden_row_appended_to_a_carried_part_fails_the_run_and_is_kept(base, tmp_path):
     home = copy_home(base, tmp_path / "home")
     part = first_part(home, "exports/sft").resolve()
+    shutil.copy2(part, part.with_name("own-copy"))  # the part is a hard link into the shared base:
+    part.with_name("own-copy").replace(part)  # edit a file of this home's own
     rows = [json.loads(text) for text in part.read_text().splitlines()]
     forged = rows[0] | {"id": "sft_forged", "quality_score": "rejected"}
     with part.open("a") as handle:  # by hand, behind distill's back
@@ -171,3 +173,17 @@ def test_a_forbidden_row_appended_to_a_carried_part_fails_the_run_and_is_kept(ba
     assert not any("sft_forged" in p.read_text() for p in (home / "exports/sft").glob("*.jsonl"))
     # the next run rebuilds from the sources, and says why
     assert run_all(home).startswith("full rebuild")
+
+
+def test_a_delta_run_proves_the_lines_it_read_and_counts_the_rest(base, tmp_path):
+    """Invariant 1 on a delta run checks the new lines one by one and the whole corpus by its
+    counts: an older line's outcome lost between runs is still caught."""
+    import duckdb
+
+    home = copy_home(base, tmp_path / "home")
+    with duckdb.connect(str(home / "data/warehouse.duckdb")) as conn:
+        conn.execute("delete from skipped_lines where (source_file, line_offset) in "
+                     "(select (source_file, line_offset) from skipped_lines order by all limit 1)")
+    apply(home, "late_feedback", 3, 0, 5)
+    with pytest.raises(DistillError, match=r"inv01_every_line_accounted_once: Got 1 result"):
+        run_all(home)

@@ -26,11 +26,12 @@ source_records as (
 
     source_lines as (
         select * from {{ ref('base_source_lines') }}
+        where read_seq = {{ delta_seq() }}
     ),
 {%- endif %}
 
-source_units as (
-    select * from {{ ref('base_source_units') }}
+trace_units as (
+    select * from {{ ref('base_trace_units') }}
 ),
 
 read_now as (
@@ -38,7 +39,7 @@ read_now as (
     select * from source_records
     where
         byte_offset is not null
-        and read_seq = (select max(source_units.read_seq) from source_units)
+        and read_seq = {{ delta_seq() }}
 ),
 
 checked_lines as (
@@ -65,15 +66,16 @@ checked_lines as (
     {%- endif %}
     union all
     -- ... and the trace units, which this run read whole from their files
+    -- (base_source_units' text of a unit: its JSON as text)
     select
-        source_units.source_file,
-        source_units.line_offset,
-        distill_sig_hash(source_units.unit_text) as file_sig_hash
-    from source_units
+        trace_units.source_file,
+        trace_units.line_offset,
+        distill_sig_hash(trace_units.unit_json::varchar) as file_sig_hash
+    from trace_units
     semi join source_records
         on
-            source_units.source_file = source_records.source_file
-            and source_units.line_offset = source_records.line_offset
+            trace_units.source_file = source_records.source_file
+            and trace_units.line_offset = source_records.line_offset
             and source_records.byte_offset is null
 ),
 

@@ -5,7 +5,10 @@
 with source_lines as (
     select * from {{ ref('base_source_lines') }}
     {%- if is_incremental() %}
-        where read_seq > (select coalesce(max(read_seq), -1) from {{ this }} where byte_offset is not null)
+        where read_seq > coalesce({{ max_of(
+            'read_seq', this, '(select max(read_seq) from ' ~ this ~ ' where byte_offset is not null)',
+            where='byte_offset is not null'
+        ) }}, -1)
     {%- endif %}
 ),
 
