@@ -1,23 +1,39 @@
 -- The second and later copies of a source line (same stream and sig_hash; the first copy by
--- source file and line is kept). Computed once, over the narrow columns only: scoring leaves
--- these rows out, and the quarantine holds them back as duplicate.
+-- source file and line is kept). Computed over the narrow columns only: scoring leaves these
+-- rows out, and the quarantine holds them back as duplicate.
+-- Incremental (docs/design.md, "Incremental runs"): a delta run decides again only the groups
+-- (stream, sig_hash) its new evidence joins, whole; the pre-hook (in the YAML) first deletes
+-- their rows. The copies of every other group stand.
 
-with copies as (
+with evidence as (
+    select evidence.*
+    from {{ ref('evidence') }} as evidence
+    {%- if in_delta() %}
+    semi join {{ ref('int_new_evidence') }} as new_evidence
+        on evidence.stream = new_evidence.stream and evidence.sig_hash = new_evidence.sig_hash
+    {%- else %}
+    -- depends_on: {{ ref('int_new_evidence') }}
+    {%- endif %}
+),
+
+copies as (
     select
         evidence_id,
         run_id,
         stream,
+        sig_hash,
         source_file,
         line_offset,
         recorded_at,
         {{ is_duplicate_copy() }} as is_duplicate_copy
-    from {{ ref('evidence') }}
+    from evidence
 )
 
 select
     evidence_id,
     run_id,
     stream,
+    sig_hash,
     source_file,
     line_offset,
     recorded_at

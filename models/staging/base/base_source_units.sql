@@ -18,7 +18,8 @@ trace_units as (
         source_file,
         line_offset,
         unit_json::varchar as unit_text,
-        (select coalesce(max(stream_lines.read_seq), 0) from stream_lines) as read_seq
+        -- (not read from stream_lines: a CTE read twice is materialised, every line's text with it)
+        (select coalesce(max(lines.read_seq), 0) from {{ ref('base_source_lines') }} as lines) as read_seq
     from {{ ref('base_trace_units') }}
 ),
 
