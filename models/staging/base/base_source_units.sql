@@ -19,7 +19,7 @@ trace_units as (
         line_offset,
         unit_json::varchar as unit_text,
         -- (not read from stream_lines: a CTE read twice is materialised, every line's text with it)
-        (select coalesce(max(lines.read_seq), 0) from {{ ref('base_source_lines') }} as lines) as read_seq
+        (select coalesce(max(stream_reads.read_seq), 0) from {{ ref('base_source_lines') }} as stream_reads) as read_seq
     from {{ ref('base_trace_units') }}
 ),
 
