@@ -1,8 +1,15 @@
 {% macro in_delta() -%}
-    {#- True on a run-all whose read plan is incremental (var delta, set by distill): the models
-        then work on the touched set only (docs/design.md, "Incremental runs"). Plain dbt and
-        full rebuilds: false, and every model is built whole. -#}
-    {{ return(var('delta', false) in (true, 'true', 'True', 1, '1')) }}
+    {#- True on a run-all whose read plan is incremental: the models then work on the touched set
+        only (docs/design.md, "Incremental runs"). Plain dbt and full rebuilds: false, and every
+        model is built whole. distill says so in DISTILL_DELTA, read only when a model runs, so
+        that a delta run reuses the parse of a full one (a var would make dbt parse again); var
+        delta says so where nothing runs (the linter renders the delta SQL with it). A ref that
+        only a delta branch makes is declared with `-- depends_on` where no model runs. -#}
+    {%- set flag = var('delta', false) -%}
+    {%- if execute -%}
+        {%- set flag = env_var('DISTILL_DELTA', flag | string) -%}
+    {%- endif -%}
+    {{ return(flag in (true, 'true', 'True', 1, '1')) }}
 {%- endmacro %}
 
 {% macro delta_seq() -%}
@@ -23,6 +30,19 @@
         {{ return('null' if found is none else found | string) }}
     {%- endif -%}
     {{ return(otherwise) }}
+{%- endmacro %}
+
+{% macro and_read_now(stream_lines_only=true) -%}
+    {#- The filter a model's rows of base_source_records (or of a staging model) end with: on a
+        delta run, only the lines this run read; with stream_lines_only, not the trace units
+        (read whole by every run, unchanged). Its ref of the line reader is made at parse time
+        whatever the run, so that one parse serves full and delta runs (in_delta). -#}
+    {%- if not execute -%}
+        {%- do ref('base_source_lines') -%}
+    {%- endif -%}
+    {%- if in_delta() %}
+        and read_seq = {{ delta_seq() }}{{ ' and byte_offset is not null' if stream_lines_only }}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro lines_read_now() -%}

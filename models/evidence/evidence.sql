@@ -22,9 +22,7 @@ with unified as (
         from {{ ref('stg_' ~ stream) }}
         where
             skip_reason is null
-            {%- if in_delta() %}
-                and read_seq = {{ delta_seq() }}
-            {%- endif %}
+            {{- and_read_now(stream_lines_only=false) }}
     {%- endfor %}
 ),
 

@@ -14,9 +14,7 @@ with line_problems as (
     -- a pending last line is not a skip: pending_lines holds it
     where
         skip_reason is not null and skip_reason != 'pending'
-        {%- if in_delta() %}
-            and read_seq = {{ delta_seq() }} and byte_offset is not null
-        {%- endif %}
+        {{- and_read_now() }}
 ),
 
 field_problems as (
@@ -31,9 +29,7 @@ field_problems as (
         from {{ ref('stg_' ~ stream) }}
         where
             skip_reason is not null
-            {%- if in_delta() %}
-                and read_seq = {{ delta_seq() }}
-            {%- endif %}
+            {{- and_read_now(stream_lines_only=false) }}
         {%- if not loop.last %}
 
             union all

@@ -22,10 +22,8 @@ with records as (
     from {{ ref('base_source_records') }}
     where
         stream = 'replay_runs' and skip_reason is null
-        {%- if in_delta() %}
-            -- a delta run types only the lines it read (not the trace units: read whole, unchanged)
-            and read_seq = {{ delta_seq() }} and byte_offset is not null
-        {%- endif %}
+        -- a delta run types only the lines it read (not the trace units: read whole, unchanged)
+        {{- and_read_now() }}
 ),
 
 typed as (

@@ -49,19 +49,22 @@ PARSE_CACHE = PROJECT_DIR / "target" / "parse-cache"
 
 
 @contextmanager
-def _inside(home: Home) -> Iterator[None]:
-    """Run dbt from the home folder: the profile and the models name it as "." (DISTILL_HOME)."""
-    cwd, env_home = os.getcwd(), os.environ.get("DISTILL_HOME")
+def _inside(home: Home, env: dict[str, str] | None = None) -> Iterator[None]:
+    """Run dbt from the home folder: the profile and the models name it as "." (DISTILL_HOME);
+    `env`, more environment for the models, only while dbt runs."""
+    settings = {"DISTILL_HOME": ".", **(env or {})}
+    cwd, before = os.getcwd(), {name: os.environ.get(name) for name in settings}
     os.chdir(home.root)
-    os.environ["DISTILL_HOME"] = "."
+    os.environ.update(settings)
     try:
         yield
     finally:
         os.chdir(cwd)
-        if env_home is None:
-            os.environ.pop("DISTILL_HOME", None)
-        else:
-            os.environ["DISTILL_HOME"] = env_home
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _parse_for(all_vars: dict[str, Any]) -> Path:
@@ -159,8 +162,12 @@ def invoke(
     dbt_vars: dict[str, Any] | None = None,
     on_node: NodeListener | None = None,
     check: bool = True,
+    delta: bool = False,
 ) -> list[NodeResult]:
-    """Run one dbt command; return its node results, or (with check) raise naming the first failure."""
+    """Run one dbt command; return its node results, or (with check) raise naming the first failure.
+    `delta`: the models work on the touched set (macro in_delta). It reaches them through the
+    environment, not a var: dbt parses the whole project again when its vars change, and a delta
+    run after a full one would pay that parse (seconds) for SQL that differs only when it runs."""
     memory_limit()  # a limit DuckDB would refuse is named before dbt starts
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     forget_results(home)
@@ -189,7 +196,7 @@ def invoke(
         callbacks.append(relay)
     from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
 
-    with _inside(home):
+    with _inside(home, {"DISTILL_DELTA": "true" if delta else "false"}):
         try:
             outcome = dbtRunner(callbacks=callbacks).invoke(args)
         finally:

@@ -136,12 +136,12 @@ def build(
             if changed is not None:
                 plan = _read_plan(home, all_vars, force, stopped_half_way, stage, reason=changed)
         incremental.write_plan(home, plan)
-        delta = {} if plan.full else {"delta": True}  # the models then work on the touched set
         # invariant 4 proves each hash where it was computed (docs/design.md, "Performance")
         proof = {"hash_proof": "bytes"}
         try:
+            # a delta run: the models then work on the touched set
             dbt.invoke(staged, ["build", *selection, *(["--full-refresh"] if plan.full else []), *_threads(plan)],
-                       {**all_vars, **delta, **proof}, on_node=on_node)
+                       {**all_vars, **proof}, on_node=on_node, delta=not plan.full)
         finally:
             incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
             dbt.lines_spool(staged).unlink(missing_ok=True)

@@ -4,6 +4,7 @@
 -- On a delta run (docs/design.md, "Incremental runs"): the lines this run read, one by one,
 -- and the whole corpus by its counts (the runs that read the older lines proved them one by
 -- one); plain dbt, `distill acceptance` and `audit-full` check every line.
+-- depends_on: {{ ref('base_source_lines') }}
 
 with source_lines as (
     select
