@@ -1,15 +1,25 @@
 {% macro in_delta() -%}
     {#- True on a run-all whose read plan is incremental: the models then work on the touched set
         only (docs/design.md, "Incremental runs"). Plain dbt and full rebuilds: false, and every
-        model is built whole. distill says so in DISTILL_DELTA, read only when a model runs, so
-        that a delta run reuses the parse of a full one (a var would make dbt parse again); var
-        delta says so where nothing runs (the linter renders the delta SQL with it). A ref that
-        only a delta branch makes is declared with `-- depends_on` where no model runs. -#}
-    {%- set flag = var('delta', false) -%}
+        model is built whole. A ref that only a delta branch makes is made at parse time too
+        (`and_read_now`, `-- depends_on`): one parse serves both (run_var). -#}
+    {{ return(run_var('delta', false) in (true, 'true', 'True', 1, '1')) }}
+{%- endmacro %}
+
+{% macro run_var(name, default=none) -%}
+    {#- A setting of this run that only the SQL a model runs depends on (delta, output_root,
+        include_partial, formats, hash_proof): distill passes it in DISTILL_RUN_VARS (JSON), read
+        when a model runs; otherwise, and where nothing runs (parsing, the linter), the dbt var.
+        Not a var under distill: dbt parses the whole project again whenever its vars change, and
+        each of these settings would cost a parse (seconds) the first time it differs
+        (docs/design.md, "Incremental runs"). -#}
     {%- if execute -%}
-        {%- set flag = env_var('DISTILL_DELTA', flag | string) -%}
+        {%- set given = fromjson(env_var('DISTILL_RUN_VARS', '{}')) -%}
+        {%- if name in given -%}
+            {{ return(given[name]) }}
+        {%- endif -%}
     {%- endif -%}
-    {{ return(flag in (true, 'true', 'True', 1, '1')) }}
+    {{ return(var(name, default)) }}
 {%- endmacro %}
 
 {% macro delta_seq() -%}

@@ -94,7 +94,7 @@
     {#- Post-hook: write a consumer format's day parts, with only the columns the format
         documents, when the format was asked for (var formats), sorted by `key`
         (write_day_parts). distill removes a stale copy otherwise. -#}
-    {%- if format_name in var('formats', []) -%}
+    {%- if format_name in run_var('formats', []) -%}
         {{ write_day_parts(export_path(this.name), columns, key) }}
     {%- else -%}
         select 1 as nothing_to_write

@@ -5,7 +5,7 @@
 
 {% macro sft_categories() -%}
     {#- Strict by default; --include-partial (var include_partial) admits partially_accepted. -#}
-    {%- if var('include_partial', false) in (true, 'true', 'True', 1, '1') -%}
+    {%- if run_var('include_partial', false) in (true, 'true', 'True', 1, '1') -%}
         ('accepted', 'partially_accepted')
     {%- else -%}
         ('accepted')

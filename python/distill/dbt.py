@@ -156,6 +156,16 @@ def _release_warehouse() -> None:
                 manager._ENV = None
 
 
+# The settings of a run that only the SQL a model runs depends on: passed in the environment
+# (macro run_var), not as dbt vars, because dbt parses the whole project again whenever its vars
+# change, and each of these would cost a parse (seconds) the first time it differs from the last
+# command's: a delta run after a full one, --format, --include-partial, the acceptance checks
+# (docs/design.md, "Incremental runs"). The vars left decide what the project is (the fixture's
+# seeds, the limits the acceptance fixture sets).
+RUN_VARS = ("delta", "output_root", "include_partial", "formats", "hash_proof")
+RUN_VARS_ENV = "DISTILL_RUN_VARS"
+
+
 def invoke(
     home: Home,
     command: list[str],
@@ -165,15 +175,15 @@ def invoke(
     delta: bool = False,
 ) -> list[NodeResult]:
     """Run one dbt command; return its node results, or (with check) raise naming the first failure.
-    `delta`: the models work on the touched set (macro in_delta). It reaches them through the
-    environment, not a var: dbt parses the whole project again when its vars change, and a delta
-    run after a full one would pay that parse (seconds) for SQL that differs only when it runs."""
+    `delta`: the models work on the touched set (macro in_delta)."""
     memory_limit()  # a limit DuckDB would refuse is named before dbt starts
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     forget_results(home)
-    # paths relative to the home (dbt runs inside it), so that the vars are the same for every home
-    all_vars = {"output_root": os.path.relpath(home.output_root, home.root), **(dbt_vars or {})}
-    saved, shared = target_dir(home) / "target" / "partial_parse.msgpack", _parse_for(all_vars)
+    # paths relative to the home (dbt runs inside it), so that the settings are the same for every home
+    all_vars = {"output_root": os.path.relpath(home.output_root, home.root), "delta": delta, **(dbt_vars or {})}
+    run_vars = {name: value for name, value in all_vars.items() if name in RUN_VARS}
+    parse_vars = {name: value for name, value in all_vars.items() if name not in RUN_VARS}
+    saved, shared = target_dir(home) / "target" / "partial_parse.msgpack", _parse_for(parse_vars)
     _copy_parse(shared, saved)
     args = [
         *command,
@@ -181,7 +191,7 @@ def invoke(
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target_dir(home) / "target"),
         "--log-path", str(target_dir(home) / "logs"),
-        "--vars", json.dumps(all_vars),
+        "--vars", json.dumps(parse_vars),
         "--log-level", "none",
         *(["--no-write-json"] if command[0] in NO_JSON_COMMANDS and "--no-write-json" not in command else []),
     ]
@@ -196,7 +206,7 @@ def invoke(
         callbacks.append(relay)
     from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
 
-    with _inside(home, {"DISTILL_DELTA": "true" if delta else "false"}):
+    with _inside(home, {RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True)}):
         try:
             outcome = dbtRunner(callbacks=callbacks).invoke(args)
         finally:

@@ -6,6 +6,7 @@ cursors dbt opens per thread share the connection's catalog, functions included.
 
 import gzip
 import io
+import json
 import os
 import zlib
 from dataclasses import replace
@@ -139,7 +140,9 @@ def source_line_reader(home: str | Path):
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         # The folders the models write into must exist before DuckDB opens or COPYs anything.
-        home, output_root = plugin_config.get("home"), plugin_config.get("output_root")
+        # output_root is a run setting (distill.dbt.RUN_VARS), given in the environment.
+        run_vars = json.loads(os.environ.get("DISTILL_RUN_VARS") or "{}")
+        home, output_root = plugin_config.get("home"), run_vars.get("output_root", plugin_config.get("output_root"))
         self.home = home or None  # as configured ("." while dbt runs inside the home)
         if home:
             root = Home.resolve(home)

@@ -7,9 +7,9 @@ from distill import dbt
 from distill.home import Home
 
 
-def parsed_files(home: Home, dbt_vars: dict) -> int:
+def parsed_files(home: Home, dbt_vars: dict, delta: bool = False) -> int:
     """Run `dbt parse` with these vars; how many project files dbt parsed (not from its saved parse)."""
-    dbt.invoke(home, ["parse"], dbt_vars)
+    dbt.invoke(home, ["parse"], dbt_vars, delta=delta)
     return json.loads((dbt.target_dir(home) / "target" / "perf_info.json").read_text())["parsed_path_count"]
 
 
@@ -19,12 +19,18 @@ def test_other_vars_do_not_throw_away_the_saved_parse_and_no_usage_event_is_sent
     (tmp_path / "data" / "_kb").mkdir(parents=True)
     home = Home.resolve(tmp_path)
     # vars no other run uses, so the first parse of each is a whole parse
-    first, second = {"include_partial": True, "formats": [tmp_path.name]}, {"include_partial": False, "formats": [tmp_path.name]}
+    unique = 10_000 + len(tmp_path.name) * 7 + sum(map(ord, tmp_path.name))
+    first, second = {"max_export_chars": unique}, {"max_export_chars": unique + 1}
     before = set(dbt.PARSE_CACHE.glob("*.msgpack"))
     try:
         assert parsed_files(home, first) > 100
         assert parsed_files(home, second) > 100  # dbt parses everything again when the vars change
         assert parsed_files(home, first) == 0  # ... but the parse for the first vars was kept
+        # a run's own settings (a delta run, --include-partial, --format) reach the models when
+        # they run, not as vars: the same parse serves them all
+        settings = {"include_partial": True, "formats": ["openai"], "hash_proof": "bytes"}
+        assert parsed_files(home, first | settings) == 0
+        assert parsed_files(home, first, delta=True) == 0
     finally:
         for path in set(dbt.PARSE_CACHE.glob("*.msgpack")) - before:
             path.unlink()

@@ -22,7 +22,7 @@ source_records as (
     select * from {{ ref('base_source_records') }}
 ),
 
-{%- if var('hash_proof', 'rehash') == 'bytes' %}
+{%- if run_var('hash_proof', 'rehash') == 'bytes' %}
 
     source_lines as (
         select * from {{ ref('base_source_lines') }}
@@ -43,7 +43,7 @@ read_now as (
 ),
 
 checked_lines as (
-    {%- if var('hash_proof', 'rehash') == 'bytes' %}
+    {%- if run_var('hash_proof', 'rehash') == 'bytes' %}
         -- ... each the very bytes that were hashed, so its hash stands ...
         select
             read_now.source_file,
