@@ -1,6 +1,7 @@
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,32 +74,60 @@ def query(home: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
-def generated_home(factory, name: str, lines: int, seed: int) -> Path:
-    """A home of generated streams that `run-all` has built, for a test module to share: a copy
-    of the one built for these (lines, seed) once per test session, by whichever worker asks
-    first, whose parts distill then measures as the copy's own (a part is known by its inode)."""
+def shared_build(factory, key: str, build: Callable[[Path], None]) -> Path:
+    """The folder `build` filled, once per test session, by whichever xdist worker asks first
+    (the others wait for it): a build many test modules start from."""
     import fcntl
     import os
-
-    from distill.home import Home
-    from distill.manifest import describe, remember
 
     base = factory.getbasetemp()
     shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-homes"
     shared.mkdir(exist_ok=True)
-    built = shared / f"{lines}-{seed}"
-    with open(shared / f"{lines}-{seed}.lock", "w") as lock:
+    built = shared / key
+    with open(shared / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (built / "ready").exists():
             shutil.rmtree(built, ignore_errors=True)
-            assert run_cli("generate", "--lines", str(lines), "--seed", str(seed), home=built / "home").code == 0
-            result = run_cli("run-all", "--quiet", home=built / "home")
-            assert result.code == 0, result.stderr
+            build(built)
             (built / "ready").touch()
+    return built
+
+
+def own_copy(factory, name: str, built: Path) -> Path:
+    """A copy of a shared home whose parts distill then measures as the copy's own (a part is
+    known by its inode: a plain copy would make its next run a full rebuild)."""
+    from distill.home import Home
+    from distill.manifest import describe, remember
+
     home = factory.mktemp(name)
-    shutil.copytree(built / "home", home, symlinks=True, dirs_exist_ok=True)
+    shutil.copytree(built, home, symlinks=True, dirs_exist_ok=True)
     remember(Home(home), describe(Home(home), seen={})[1])
     return home
+
+
+def generated_home(factory, name: str, lines: int, seed: int) -> Path:
+    """A home of generated streams that `run-all` has built, for a test module to share: a copy
+    of the one built for these (lines, seed) once per test session."""
+
+    def build(folder: Path) -> None:
+        assert run_cli("generate", "--lines", str(lines), "--seed", str(seed), home=folder / "home").code == 0
+        result = run_cli("run-all", "--quiet", home=folder / "home")
+        assert result.code == 0, result.stderr
+
+    return own_copy(factory, name, shared_build(factory, f"{lines}-{seed}", build) / "home")
+
+
+def built_fixture(factory, name: str) -> tuple[Path, str]:
+    """The acceptance fixture as the gate's first build leaves it (dbt's unit tests run too),
+    built once per test session; a copy of it, and that build's run_hash."""
+    from distill import acceptance
+
+    def build(folder: Path) -> None:
+        first = acceptance.build(acceptance.prepare(folder / "home"))
+        (folder / "run_hash").write_text(first.summary.run_hash)
+
+    built = shared_build(factory, "acceptance-fixture", build)
+    return own_copy(factory, name, built / "home"), (built / "run_hash").read_text()
 
 
 @pytest.fixture

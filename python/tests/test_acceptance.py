@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import first_part, run_cli
+from conftest import built_fixture, first_part, run_cli
 from distill import acceptance, dbt, receipts
 from distill.home import Home
 
@@ -23,9 +23,7 @@ QUARANTINE = "exports/quarantine"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, str]:
-    home = acceptance.prepare(tmp_path_factory.mktemp("fixture"))
-    first = acceptance.build(home)
-    return home.root, first.summary.run_hash
+    return built_fixture(tmp_path_factory, "fixture")
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import generated_home, part_rows, query, run_cli
-from distill import acceptance
+from conftest import built_fixture, generated_home, part_rows, query, run_cli
 from distill.home import Home
 from distill import replay
 from distill.replay import retrieve
@@ -94,9 +93,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    home = acceptance.prepare(tmp_path_factory.mktemp("replay"))
-    acceptance.build(home)
-    return home.root
+    return built_fixture(tmp_path_factory, "replay")[0]
 
 
 @pytest.fixture
