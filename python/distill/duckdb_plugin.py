@@ -17,6 +17,7 @@ import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from distill.canonical import sig_hash_arrow
+from distill.dbt import RUN_VARS_ENV
 from distill.errors import DistillError
 from distill.home import Home, open_no_follow
 from distill.lines import MAX_ARCHIVE_BYTES, open_source
@@ -141,7 +142,7 @@ class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         # The folders the models write into must exist before DuckDB opens or COPYs anything.
         # output_root is a run setting (distill.dbt.RUN_VARS), given in the environment.
-        run_vars = json.loads(os.environ.get("DISTILL_RUN_VARS") or "{}")
+        run_vars = json.loads(os.environ.get(RUN_VARS_ENV) or "{}")
         home, output_root = plugin_config.get("home"), run_vars.get("output_root", plugin_config.get("output_root"))
         self.home = home or None  # as configured ("." while dbt runs inside the home)
         if home:
