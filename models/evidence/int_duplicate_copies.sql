@@ -6,13 +6,19 @@
 -- their rows. The copies of every other group stand.
 
 with evidence as (
+    select * from {{ ref('evidence') }}
+),
+
+new_evidence as (
+    select * from {{ ref('int_new_evidence') }}
+),
+
+groups_to_decide as (
     select evidence.*
-    from {{ ref('evidence') }} as evidence
+    from evidence
     {%- if in_delta() %}
-    semi join {{ ref('int_new_evidence') }} as new_evidence
+    semi join new_evidence
         on evidence.stream = new_evidence.stream and evidence.sig_hash = new_evidence.sig_hash
-    {%- else %}
-    -- depends_on: {{ ref('int_new_evidence') }}
     {%- endif %}
 ),
 
@@ -26,7 +32,7 @@ copies as (
         line_offset,
         recorded_at,
         {{ is_duplicate_copy() }} as is_duplicate_copy
-    from evidence
+    from groups_to_decide
 )
 
 select
