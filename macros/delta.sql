@@ -123,6 +123,24 @@
     )
 {%- endmacro %}
 
+{% macro is_touched_text(key) -%}
+    {#- Whether a candidate's text_key or prompt_fingerprint (`key`) is one a touched candidate
+        has or had (int_touched_keys); a row with no text key (an empty text) is decided again
+        every delta run, by its own row. -#}
+    ({{ key }} in (select touched_keys.{{ key }} from {{ ref('int_touched_keys') }} as touched_keys) or {{ key }} is null)
+{%- endmacro %}
+
+{% macro delete_touched_texts(key) -%}
+    {#- Pre-hook of int_export_gates and int_preference_pairs: on a delta run, delete the rows of
+        the touched texts or prompts (is_touched_text); otherwise reset_unless_delta. -#}
+    {%- if is_incremental() and in_delta() -%}
+        delete from {{ this }}
+        where {{ is_touched_text(key) }}
+    {%- else -%}
+        {{ reset_unless_delta() }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro delete_touched_candidates() -%}
     {#- Pre-hook of int_export_candidates: on a delta run, delete the touched runs' and
         playbooks' candidates (they are inserted again as they are now, or leave). -#}

@@ -2,8 +2,13 @@
 -- secret_detected (decided per row in int_export_candidates), then duplicate: of the
 -- candidates with the same normalised instruction and text, the first by category (accepted
 -- first), then id, passes; the others are quarantined. A candidate that fails a gate reaches
--- no export. Keys only, no texts: it is decided again over every candidate each run, cheaply.
+-- no export. Keys only, no texts.
+-- Incremental (docs/design.md, "Incremental runs"): a delta run decides again only the texts a
+-- touched candidate has or had (int_touched_keys), each group whole, and the candidates with no
+-- text key (an empty text: a gate of their own row); the pre-hook (in the YAML) first deletes
+-- their rows. The decisions of every other text stand.
 -- depends_on: {{ ref('int_export_decisions_before') }}
+-- depends_on: {{ ref('int_touched_keys') }}
 
 with candidates as (
     select
@@ -18,6 +23,9 @@ with candidates as (
         body_key,
         id_hash
     from {{ ref('int_export_candidates') }}
+    {%- if in_delta() %}
+    where {{ is_touched_text('text_key') }}
+    {%- endif %}
 ),
 
 ranked as (

@@ -4,13 +4,21 @@
 -- formed among the first cap + 1 runs of each side (by a hash of the run id), so the work per
 -- prompt is bounded however many runs share it; cap + 1 per side always leaves cap pairs with
 -- different texts where the whole of each side would. A pair's day is the later of its runs'.
+-- Incremental (docs/design.md, "Incremental runs"): a delta run forms again only the pairs of
+-- the prompts a touched candidate answers or answered (int_touched_keys: every candidate whose
+-- gate changed shares one of them); the pre-hook (in the YAML) first deletes their pairs.
 -- depends_on: {{ ref('int_export_decisions_before') }}
+-- depends_on: {{ ref('int_touched_keys') }}
 
 {%- set per_side = var('preference_pairs_per_prompt') + 1 %}
 
 with candidates as (
     select * from {{ ref('int_export_gates') }}
-    where quarantine_reason is null and {{ admitted_to('export_preference') }}
+    where
+        quarantine_reason is null and {{ admitted_to('export_preference') }}
+        {%- if in_delta() %}
+        and {{ is_touched_text('prompt_fingerprint') }}
+        {%- endif %}
 ),
 
 sides as (
