@@ -24,7 +24,7 @@ with candidates as (
         id_hash
     from {{ ref('int_export_candidates') }}
     {%- if in_delta() %}
-    where {{ is_touched_text('text_key') }}
+        where {{ is_touched_text('text_key') }}
     {%- endif %}
 ),
 

@@ -17,7 +17,7 @@ with candidates as (
     where
         quarantine_reason is null and {{ admitted_to('export_preference') }}
         {%- if in_delta() %}
-        and {{ is_touched_text('prompt_fingerprint') }}
+            and {{ is_touched_text('prompt_fingerprint') }}
         {%- endif %}
 ),
 
