@@ -12,8 +12,8 @@
         when a model runs; otherwise, and where nothing runs (parsing, the linter), the dbt var.
         Not a var under distill: dbt parses the whole project again whenever its vars change, and
         each of these settings would cost a parse (seconds) the first time it differs
-        (docs/design.md, "Incremental runs"). -#}
-    {%- if execute -%}
+        (docs/design.md, "Incremental runs"). A unit test sets its own (overrides: vars). -#}
+    {%- if execute and model.resource_type != 'unit_test' -%}
         {%- set given = fromjson(env_var('DISTILL_RUN_VARS', '{}')) -%}
         {%- if name in given -%}
             {{ return(given[name]) }}
