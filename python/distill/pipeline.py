@@ -1,6 +1,7 @@
 """The pipeline's stages as dbt selections, the firewall after each export, the counts a run
 reports, and for run-all the receipts, summary and drift of docs/concepts.md, "Receipts and drift"."""
 
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -299,8 +300,13 @@ def _report(
 ) -> RunResult:
     stage_counts, run_counts = None, None
     if error is None:
-        with connect(home) as conn:
-            rows = read_counts(conn)  # once: the receipts and the summary report the same counts
+        # once: the receipts and the summary report the same counts; a run with nothing to do
+        # reports those of the run it repeats, kept when that run counted them (counting reads
+        # every table: a second at ten million lines)
+        rows = _kept_counts(home, unchanged_since.run_hash) if unchanged_since else None
+        if rows is None:
+            with connect(home) as conn:
+                rows = read_counts(conn)
         stage_counts, run_counts = receipts.stage_counts(rows), counts_of(rows)
     # a run with nothing to do ran no dbt node: every stage is skipped, the outputs still stand
     nodes = [] if unchanged_since else receipts.node_runs(dbt.target_dir(home) / "target")
@@ -316,6 +322,8 @@ def _report(
         run_hash = unchanged_since.run_hash
     else:
         run_hash = fingerprints.run_hash([out for r in stage_receipts for out in r.outputs]) if run_counts else None
+    if run_counts is not None and not unchanged_since:
+        _keep_counts(home, run_hash, rows)
     run_id = runs.new_run_id(home, started_at, recorded_at, run_hash)
     # the report folder is written aside and moved into place whole, then the outputs it describes
     run_dir = home.reports / run_id
@@ -356,6 +364,31 @@ def _report(
         except DistillError as exc:
             raise DistillError(f"{exc} (receipts: {home.relative(run_dir / 'receipts.json')})") from None
     return RunResult("run-all", run_counts, run_id, summary, unchanged_since.run_id if unchanged_since else None)
+
+
+# The counts of the last run that did data work, with its run_hash: what a run with nothing to
+# do reports again (data/.dbt/run-counts.json).
+KEPT_COUNTS = "run-counts.json"
+
+
+def _keep_counts(home: Home, run_hash: str | None, rows: dict[tuple[str, str | None], int]) -> None:
+    path = dbt.target_dir(home) / KEPT_COUNTS
+    listed = [[metric, item, n] for (metric, item), n in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
+    try:
+        runs.write_json(path, {"run_hash": run_hash, "rows": listed})
+    except OSError:
+        path.unlink(missing_ok=True)  # a cache: without it the next no-op counts again
+
+
+def _kept_counts(home: Home, run_hash: str | None) -> dict[tuple[str, str | None], int] | None:
+    """The counts kept by the run whose outputs these are (same run_hash), or None."""
+    try:
+        kept = json.loads((dbt.target_dir(home) / KEPT_COUNTS).read_text())
+        if run_hash is None or kept.get("run_hash") != run_hash:
+            return None
+        return {(metric, item): int(n) for metric, item, n in kept["rows"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def counts(home: Home) -> RunCounts:

@@ -245,17 +245,32 @@ def test_output_files_hash_what_is_on_disk(twice):
     assert files[0].sha256 == hashlib.sha256((twice / files[0].path).read_bytes()).hexdigest()
 
 
-def test_a_rerun_with_nothing_new_does_no_data_work(twice, tmp_path):
+def test_a_rerun_with_nothing_new_does_no_data_work(twice, tmp_path, monkeypatch):
+    from distill import pipeline
+
     home = Path(shutil.copytree(twice, tmp_path / "home"))
     run_results = home / "data/.dbt/target/nodes.json"
     before = run_results.stat().st_mtime_ns
-    result = run_cli("run-all", home=home)
-    assert result.code == 0 and "nothing changed since run" in result.stdout
+
+    def no_warehouse(home):
+        raise AssertionError("a run with nothing to do read the warehouse")
+
+    # it reports the counts the run it repeats kept, without counting the tables again
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "connect", no_warehouse)
+        result = run_cli("run-all", home=home)
+    assert result.code == 0 and "nothing changed since run" in result.stdout, result.stderr
     assert run_results.stat().st_mtime_ns == before  # dbt did not run
     latest = run_dirs(home)[-1]
     assert {r["status"] for r in json.loads((latest / "receipts.json").read_text())} == {"skipped"}
-    summaries = {json.loads((d / "summary.json").read_text())["run_hash"] for d in run_dirs(home)}
-    assert len(summaries) == 1
+    summaries = [json.loads((d / "summary.json").read_text()) for d in run_dirs(home)]
+    assert len({s["run_hash"] for s in summaries}) == 1
+    assert summaries[-1]["counts"] == summaries[-2]["counts"] and summaries[-1]["counts"]["evidence"] > 0
+    # without the kept counts (or with those of other outputs) it counts the tables: the same
+    (home / "data/.dbt" / pipeline.KEPT_COUNTS).unlink()
+    result = run_cli("run-all", home=home)
+    assert result.code == 0 and "nothing changed since run" in result.stdout
+    assert json.loads((run_dirs(home)[-1] / "summary.json").read_text())["counts"] == summaries[-1]["counts"]
 
 
 @pytest.mark.parametrize("change", ["append a line", "delete an export"])
