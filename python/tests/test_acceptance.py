@@ -195,21 +195,15 @@ def test_inv22_fails_when_the_second_run_reads_other_input(home, built):
     assert failing(home) == set()  # the other 21 still hold: only determinism broke
 
 
-def test_distill_acceptance_prints_22_and_writes_the_report(tmp_path):
-    result = run_cli("acceptance", home=tmp_path)
-    assert result.code == 0, result.stdout + result.stderr
-    assert result.stdout.count("pass ") == 22
-    assert "22/22 invariants hold" in result.stdout
-    report = (tmp_path / "reports" / "acceptance.md").read_text()
-    assert report.count("| pass |") == 22
-
-
 def test_distill_acceptance_keeps_the_home_and_names_the_invariant_on_failure(tmp_path, monkeypatch, capsys):
     import sys
 
     from distill import cli
 
     monkeypatch.setitem(acceptance.FIXTURE_VARS, "max_export_chars", 100000)  # the oversize run now exports
+    # (`distill acceptance` passing, with its 22 lines and its report: the handoff's run of it, test_docs.py)
+    # invariant 22's second build proves nothing here: its own test is test_inv22_fails_when_...
+    monkeypatch.setattr(acceptance, "check_determinism", lambda home, first_hash, between=None: acceptance.Verdict(22, True))
     monkeypatch.setattr(sys, "argv", ["distill", "--home", str(tmp_path), "acceptance"])
     with pytest.raises(SystemExit) as exit_info:
         cli.main()

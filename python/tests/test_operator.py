@@ -109,9 +109,7 @@ def test_verify_determinism_rebuilds_and_names_a_part_that_differs(home, monkeyp
     with (home / "data/_kb/user_feedback.jsonl").open("a") as handle:  # not yet read: left out of the rebuild
         handle.write(json.dumps({"feedback_id": "f-new", "run_id": "r-new", "ts": "2026-05-01T00:00:00Z",
                                  "rating": "down"}) + "\n")
-    code, out, err = run_main(monkeypatch, capsys, "--home", str(home), "verify-determinism")
-    assert code == 0, err
-    assert re.search(r"deterministic: a rebuild from scratch gives the same \d+ parts and run_hash [0-9a-f]{64}", out)
+    # (a rebuild that gives the same parts: the handoff's and the runbook's runs of it, test_docs.py)
     part = first_part(home, "exports/rag").resolve()
     part.write_text(part.read_text().replace('"', "'", 2))  # changed by hand behind distill's back
     code, out, err = run_main(monkeypatch, capsys, "--home", str(home), "verify-determinism")
@@ -121,8 +119,9 @@ def test_verify_determinism_rebuilds_and_names_a_part_that_differs(home, monkeyp
 
 def test_equal_runs_keep_their_own_reports(home):
     at = datetime(2026, 5, 1, tzinfo=timezone.utc)
-    first = pipeline.build(Home(home), "run-all", recorded_at=at, force=True)
-    second = pipeline.build(Home(home), "run-all", recorded_at=at, force=True)
+    # two runs with the same recorded_at and outputs (with nothing new to read: no data work)
+    first = pipeline.build(Home(home), "run-all", recorded_at=at)
+    second = pipeline.build(Home(home), "run-all", recorded_at=at)
     assert second.run_id == first.run_id + "-2"
     assert first.summary.run_hash == second.summary.run_hash
     assert (home / "reports" / first.run_id / "summary.json").exists()
