@@ -15,8 +15,21 @@ pairs as (
 ),
 
 candidates as (
-    select * from {{ ref('int_export_candidates') }}
-    where candidate_kind = 'run'
+    -- the runs of these pairs only, and only what a pair row takes from them: the two joins
+    -- below read this twice, so DuckDB materialises it (every run's texts, at ten million lines
+    -- half a minute of a next-day run)
+    select
+        candidate_id,
+        instruction,
+        body,
+        provenance
+    from {{ ref('int_export_candidates') }}
+    where
+        candidate_kind = 'run'
+        and (
+            candidate_id in (select pairs.chosen_run_id from pairs)
+            or candidate_id in (select pairs.rejected_run_id from pairs)
+        )
 ),
 
 final as (

@@ -18,6 +18,10 @@ passed as (
 
 candidates as (
     select * from {{ ref('int_export_candidates') }}
+    {%- if in_delta() %}
+        -- a candidate's day is its gate's: DuckDB can then skip the other days' texts
+        where day in (select touched_days.day from touched_days)
+    {%- endif %}
 ),
 
 grounded as (

@@ -18,7 +18,12 @@ passed as (
 
 candidates as (
     select * from {{ ref('int_export_candidates') }}
-    where candidate_kind = 'run'
+    where
+        candidate_kind = 'run'
+        {%- if in_delta() %}
+            -- a candidate's day is its gate's: DuckDB can then skip the other days' texts
+            and day in (select touched_days.day from touched_days)
+        {%- endif %}
 ),
 
 admitted as (
