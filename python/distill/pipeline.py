@@ -141,7 +141,7 @@ def build(
         proof = {"hash_proof": "bytes"}
         try:
             # a delta run: the models then work on the touched set
-            dbt.invoke(staged, ["build", *selection, *_refresh(plan, selection), *_threads(plan)],
+            dbt.invoke(staged, ["build", *selection, *_refresh(plan), *_threads(plan)],
                        {**all_vars, **proof}, on_node=on_node, delta=not plan.full)
         finally:
             incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
@@ -190,15 +190,15 @@ def build(
 ONE_NODE_AT_A_TIME_BYTES = 1 << 30
 
 
-def _refresh(plan: incremental.ReadPlan, selection: list[str]) -> list[str]:
+def _refresh(plan: incremental.ReadPlan) -> list[str]:
     """A full build rebuilds every table; a delta run leaves the seeds and their tests out: the
     seeds are part of the project fingerprint, so a delta run has the very seeds the last run
     loaded and checked (docs/design.md, "Incremental runs"). The tests that read a seed and a
-    model (the documented rules of the scored runs) still run."""
+    model (the documented rules of the scored runs) still run. Only run-all reads incrementally:
+    a single stage builds in full (_read_plan), so its own selection is never combined with this."""
     if plan.full:
         return ["--full-refresh"]
-    cautious = [] if "--indirect-selection" in selection else ["--indirect-selection", "cautious"]
-    return ["--exclude", "resource_type:seed", *cautious]
+    return ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
 
 
 def _threads(plan: incremental.ReadPlan) -> list[str]:
