@@ -1,12 +1,20 @@
 -- Everything held back at a gate (QuarantineRecord; docs/concepts.md, "Gates and quarantine"),
 -- with a reason code from a fixed set and the provenance that leads to its source lines. A
 -- quarantined row reaches no export.
--- Rebuilt whole each run (it is small); its parts are written for the touched days only.
--- depends_on: {{ ref('int_touched_days') }}
+-- On a delta run, the rows of the touched days only (the pre-hook deletes those days).
 
-with gates as (
+with touched_days as (
+    select * from {{ ref('int_touched_days') }}
+    where output = 'rows'
+),
+
+gates as (
     select * from {{ ref('int_export_gates') }}
-    where quarantine_reason is not null
+    where
+        quarantine_reason is not null
+        {%- if in_delta() %}
+            and day in (select touched_days.day from touched_days)
+        {%- endif %}
 ),
 
 candidates as (
@@ -15,14 +23,24 @@ candidates as (
         candidate_id,
         provenance
     from {{ ref('int_export_candidates') }}
+    {%- if in_delta() %}
+        -- a candidate's day is its gate's: DuckDB can then skip the other days' rows
+        where day in (select touched_days.day from touched_days)
+    {%- endif %}
 ),
 
 duplicate_lines as (
     select * from {{ ref('int_duplicate_copies') }}
+    {%- if in_delta() %}
+        where recorded_at::date in (select touched_days.day from touched_days)
+    {%- endif %}
 ),
 
 bad_lines as (
     select * from {{ ref('int_bad_lines') }}
+    {%- if in_delta() %}
+        where day in (select touched_days.day from touched_days)
+    {%- endif %}
 ),
 
 held_candidates as (

@@ -72,6 +72,8 @@ def test_a_run_after_appends_reads_only_the_new_lines(grown):
     # the lines of the first run keep its read number; the appended ones carry the second's
     seqs = dict(query(grown, "select read_seq, count(*) from base_source_lines group by 1"))
     assert set(seqs) == {1, 2} and seqs[2] < seqs[1]
+    # the table dbt staged the appended lines in is gone: the warehouse holds each line once
+    assert query(grown, "select table_name from duckdb_tables() where table_name like '%dbt_tmp%'") == []
 
 
 def test_a_pending_line_completed_later_becomes_evidence_once(grown):
