@@ -157,3 +157,12 @@
     {{ exceptions.raise_compiler_error('no evidence columns for stream ' ~ stream) }}
     {%- endif %}
 {%- endmacro %}
+
+{% macro not_a_second_copy(evidence) -%}
+    {#- Whether an evidence row (its relation's alias `evidence`) is not a second or later copy
+        of a source line (int_duplicate_copies): those are quarantined as duplicate, not used. -#}
+    not exists (
+        select 1 from {{ ref('int_duplicate_copies') }} as copies
+        where copies.evidence_id = {{ evidence }}.evidence_id
+    )
+{%- endmacro %}

@@ -18,7 +18,4 @@ select
     evidence_rows.signals,
     evidence_rows.extra
 from {{ ref('evidence') }} as evidence_rows
-where not exists (
-        select 1 from {{ ref('int_duplicate_copies') }} as copies
-        where copies.evidence_id = evidence_rows.evidence_id
-    )
+where {{ not_a_second_copy('evidence_rows') }}
