@@ -94,9 +94,15 @@
     {#- Post-hook: write a consumer format's day parts, with only the columns the format
         documents, when the format was asked for (var formats), sorted by `key`
         (write_day_parts). distill removes a stale copy otherwise. -#}
-    {%- if format_name in run_var('formats', []) -%}
+    {%- if format_asked(format_name) -%}
         {{ write_day_parts(export_path(this.name), columns, key) }}
     {%- else -%}
         select 1 as nothing_to_write
     {%- endif -%}
+{%- endmacro %}
+
+{% macro format_asked(format_name) -%}
+    {#- Whether this run writes a consumer format (var formats). A format not asked for keeps no
+        rows: asking for it later changes the run's options, so that run is a full rebuild. -#}
+    {{ return(format_name in run_var('formats', [])) }}
 {%- endmacro %}

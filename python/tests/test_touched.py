@@ -20,6 +20,8 @@ from distill.home import Home
 
 RECORDED_AT = "2026-05-01T00:00:00Z"
 PENDING = b'{"run_id": "run-late", "task": "a task finished late", '
+# every run writes the consumer formats too: their parts follow the same touched days
+FORMATS = ["openai", "trl-conversational"]
 
 
 def part_hashes(home: Path) -> dict[str, str]:
@@ -31,7 +33,8 @@ def part_hashes(home: Path) -> dict[str, str]:
 
 def run_all(home: Path) -> str:
     """One run-all, in-process; how it read the sources."""
-    result = pipeline.build(Home(home), "run-all", recorded_at=datetime.fromisoformat(RECORDED_AT.replace("Z", "+00:00")))
+    result = pipeline.build(Home(home), "run-all", recorded_at=datetime.fromisoformat(RECORDED_AT.replace("Z", "+00:00")),
+                            formats=FORMATS)
     return json.loads((home / "reports" / result.run_id / "receipts.json").read_text())[0]["read"]
 
 

@@ -1,17 +1,19 @@
 -- The preference corpus in TRL's conversational preference format: prompt, chosen and rejected
 -- as message lists. The same rows as export_preference; written to
 -- exports/trl/chosen_rejected_conversational/<day>.jsonl with --format trl-conversational.
+-- depends_on: {{ ref('int_touched_days') }}
 
-with touched_days as (
-    select * from {{ ref('int_touched_days') }}
-    where output = 'pairs'
-),
-
-preference as (
+with preference as (
     select * from {{ ref('export_preference') }}
-    {%- if in_delta() %}
+    {%- if not format_asked('trl-conversational') %}
+        -- not asked for: no rows to keep
+        where false
+    {%- elif in_delta() %}
         -- a delta run: the rows of the touched days only (the pre-hook deletes those days)
-        where day in (select touched_days.day from touched_days)
+        where day in (
+                select touched_days.day from {{ ref('int_touched_days') }} as touched_days
+                where touched_days.output = 'pairs'
+            )
     {%- endif %}
 ),
 
