@@ -78,14 +78,17 @@ def append(home: Path, stream: str, data: bytes) -> None:
 
 # An append: (kind, which run or line, a number that varies it)
 appends = st.lists(
-    st.tuples(st.sampled_from(["new_runs", "late_review", "late_feedback", "late_outcome", "duplicate", "complete_pending"]),
+    st.tuples(st.sampled_from(["new_runs", "late_review", "late_feedback", "late_outcome", "duplicate", "complete_pending",
+                               "bad_line"]),
               st.integers(0, 10_000), st.integers(0, 3)),
     min_size=1, max_size=4,
 )
 
 
-def apply(home: Path, kind: str, pick: int, n: int, step: int, tasks: list[str] | None = None) -> None:
-    """One append of the kind, on the day after the generated ones (and `step` days later)."""
+def apply(home: Path, kind: str, pick: int, n: int, step: int, tasks: list[str] | None = None) -> bool:
+    """One append of the kind, on the day after the generated ones (and `step` days later);
+    whether it appended anything (a pending line another append already ended is not there to
+    complete)."""
     runs, next_day = run_ids(home)
     run = runs[pick % len(runs)]
     ts = (next_day + timedelta(days=step, hours=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -112,10 +115,20 @@ def apply(home: Path, kind: str, pick: int, n: int, step: int, tasks: list[str] 
         lines = source.read_bytes().splitlines(keepends=True)
         complete = [ln for ln in lines if ln.endswith(b"\n")]
         append(home, "gateway_calls", complete[pick % len(complete)])
+    elif kind == "bad_line":
+        # quarantined at ingest, on the day of the last good line before it in its file
+        append(home, ["user_feedback", "human_reviews", "gateway_calls", "tool_runs"][n], [
+            b'{"feedback_id": "broken", "run_id": \n',  # not JSON
+            b'["a review", "as an array"]\n',  # not an object
+            line({"call_id": f"c-missing-{step}-{pick}", "ts": ts}),  # no run_id
+            line({"tool_run_id": f"t-{step}-{pick}", "run_id": run, "ts": ts, "exit_code": "zero"}),  # wrong type
+        ][n])
     elif kind == "complete_pending":
         path = home / "data/_kb/task_outcomes.jsonl"
-        if path.read_bytes().endswith(PENDING):
-            append(home, "task_outcomes", b'"ts": "2026-04-03T10:00:00Z", "status": "success"}\n')
+        if not path.read_bytes().endswith(PENDING):
+            return False
+        append(home, "task_outcomes", b'"ts": "2026-04-03T10:00:00Z", "status": "success"}\n')
+    return True
 
 
 # Each example is several pipeline runs (seconds each): `make test` runs the explicit example and
@@ -130,14 +143,13 @@ EXAMPLES = int(os.environ.get("DISTILL_TOUCHED_EXAMPLES", "1"))
 @given(batches=st.lists(appends, min_size=1, max_size=2))
 @example(batches=[
     [("new_runs", 3, 2), ("late_review", 17, 1), ("duplicate", 5, 0), ("complete_pending", 0, 0)],
-    [("late_feedback", 40, 1), ("late_outcome", 41, 1), ("late_review", 99, 2), ("new_runs", 8, 1)],
+    [("late_feedback", 40, 1), ("late_outcome", 41, 1), ("late_review", 99, 2), ("new_runs", 8, 1), ("bad_line", 3, 0)],
 ])
 def test_delta_runs_equal_a_full_rebuild(base, tmp_path_factory, batches):
     home = copy_home(base, tmp_path_factory.mktemp("delta") / "home")
     for step, batch in enumerate(batches):
-        for kind, pick, n in batch:
-            apply(home, kind, pick, n, step)
-        assert run_all(home).startswith("incremental")
+        appended = [apply(home, kind, pick, n, step) for kind, pick, n in batch]
+        assert run_all(home).startswith("incremental" if any(appended) else "nothing changed")
     fresh = tmp_path_factory.mktemp("full") / "home"
     shutil.copytree(home / "data/_kb", fresh / "data/_kb")
     assert run_all(fresh).startswith("full rebuild")
