@@ -106,3 +106,19 @@
         rows: asking for it later changes the run's options, so that run is a full rebuild. -#}
     {{ return(format_name in run_var('formats', [])) }}
 {%- endmacro %}
+
+{% macro format_keeps(format_name) -%}
+    {#- Which rows of its export a consumer format's table keeps (a condition on `day`): none when
+        the format is not asked for (format_asked); on a delta run, the touched days' (the
+        pre-hook deleted those days); otherwise all. -#}
+    {%- if not format_asked(format_name) -%}
+        false
+    {%- elif in_delta() -%}
+        day in (
+            select touched_days.day from {{ ref('int_touched_days') }} as touched_days
+            where touched_days.output = '{{ touched_output(this.name) }}'
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -4,16 +4,7 @@
 
 with sft as (
     select * from {{ ref('export_sft') }}
-    {%- if not format_asked('openai') %}
-        -- not asked for: no rows to keep
-        where false
-    {%- elif in_delta() %}
-        -- a delta run: the rows of the touched days only (the pre-hook deletes those days)
-        where day in (
-                select touched_days.day from {{ ref('int_touched_days') }} as touched_days
-                where touched_days.output = 'rows'
-            )
-    {%- endif %}
+    where {{ format_keeps('openai') }}
 ),
 
 final as (

@@ -5,16 +5,7 @@
 
 with preference as (
     select * from {{ ref('export_preference') }}
-    {%- if not format_asked('trl-conversational') %}
-        -- not asked for: no rows to keep
-        where false
-    {%- elif in_delta() %}
-        -- a delta run: the rows of the touched days only (the pre-hook deletes those days)
-        where day in (
-                select touched_days.day from {{ ref('int_touched_days') }} as touched_days
-                where touched_days.output = 'pairs'
-            )
-    {%- endif %}
+    where {{ format_keeps('trl-conversational') }}
 ),
 
 final as (
