@@ -101,12 +101,18 @@
     {{ return('pairs' if model_name in ('export_preference', 'export_openai_dpo', 'export_trl_preference') else 'rows') }}
 {%- endmacro %}
 
+{% macro touched_days_of(model_name) -%}
+    {#- A select of the days a delta run writes of a model's output (int_touched_days, by
+        touched_output): what its pre-hook deletes and its parts are written for. -#}
+    select day from {{ ref('int_touched_days') }} where output = '{{ touched_output(model_name) }}'
+{%- endmacro %}
+
 {% macro delete_touched_days() -%}
     {#- Pre-hook of the exports and formats: on a delta run, delete the rows of the days this
         run writes (they are inserted again as they are now); otherwise reset_unless_delta. -#}
     {%- if is_incremental() and in_delta() -%}
         delete from {{ this }}
-        where day in (select day from {{ ref('int_touched_days') }} where output = '{{ touched_output(this.name) }}')
+        where day in ({{ touched_days_of(this.name) }})
     {%- else -%}
         {{ reset_unless_delta() }}
     {%- endif -%}

@@ -43,7 +43,7 @@
     {%- endif -%}
     {%- if in_delta() -%}
         {%- set touched = run_query(
-            "select strftime(day, '%Y-%m-%d') from " ~ ref('int_touched_days') ~ " where output = '" ~ touched_output(relation.identifier) ~ "' order by 1"
+            "select strftime(day, '%Y-%m-%d') from (" ~ touched_days_of(relation.identifier) ~ ") order by 1"
         ) -%}
         {{ return(touched.columns[0].values() | list) }}
     {%- endif -%}
@@ -114,10 +114,7 @@
     {%- if not format_asked(format_name) -%}
         false
     {%- elif in_delta() -%}
-        day in (
-            select touched_days.day from {{ ref('int_touched_days') }} as touched_days
-            where touched_days.output = '{{ touched_output(this.name) }}'
-        )
+        day in ({{ touched_days_of(this.name) }})
     {%- else -%}
         true
     {%- endif -%}
