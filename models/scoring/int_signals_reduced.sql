@@ -3,7 +3,8 @@
 -- response are (docs/concepts.md, "Runs"). The latest rows come from int_latest_rows_picked (a
 -- table, found by a window that spills), each joined to its run; no aggregation keeps per-run
 -- states of texts or lists, no text is carried (each row is named by its row_ptr in
--- int_evidence_joined_to_runs; int_texts_joined joins the two texts back).
+-- int_evidence_joined_to_runs; int_texts_joined joins the response back, scored_runs the
+-- instruction).
 
 {#- The latest rows the scorer reads (their pick in int_latest_rows_picked), by the name each goes
     by here: one per stream, the latest edit and the latest row that names a model. -#}

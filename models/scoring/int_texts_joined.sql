@@ -1,15 +1,10 @@
 -- One row per run: the signals of its latest rows (int_signals_reduced), its evidence lists
--- (int_evidence_listed), and its instruction and response by precedence (docs/concepts.md, "Runs"), the two texts
--- joined back by their row_ptr in int_evidence_joined_to_runs.
+-- (int_evidence_listed), and its response by precedence (docs/concepts.md, "Runs"), joined back by
+-- its row_ptr in int_evidence_joined_to_runs. The instruction is joined in by scored_runs, from
+-- instruction_ptr: one query that joins two texts holds two hash tables of texts at once, and
+-- fails the memory limit at ten million lines; one join of texts per query spills when it must.
 
-with instructions as (
-    select
-        row_ptr,
-        instruction
-    from {{ ref('int_evidence_joined_to_runs') }}
-),
-
-responses as (
+with responses as (
     select
         row_ptr,
         response
@@ -39,7 +34,7 @@ final as (
         run_lists.source_lines,
         run_lists.streams,
         run_lists.run_day,
-        instructions.instruction,
+        pointed.instruction_ptr,
         responses.response,
         -- a run is anchored by something that did work; feedback or reviews alone are orphans
         len(list_intersect(
@@ -47,7 +42,6 @@ final as (
         )) = 0 as is_orphan
     from {{ ref('int_signals_reduced') }} as pointed
     inner join {{ ref('int_evidence_listed') }} as run_lists on pointed.run_id = run_lists.run_id
-    left join instructions on pointed.instruction_ptr = instructions.row_ptr
     left join responses on pointed.response_ptr = responses.row_ptr
 )
 

@@ -15,7 +15,13 @@
 ] %}
 
 with run_signals as (
-    select * from {{ ref('int_texts_joined') }}
+    -- the instruction joined in here, by its row_ptr (int_texts_joined says why)
+    select
+        texts_joined.* exclude (instruction_ptr),
+        instructions.instruction
+    from {{ ref('int_texts_joined') }} as texts_joined
+    left join {{ ref('int_evidence_joined_to_runs') }} as instructions
+        on texts_joined.instruction_ptr = instructions.row_ptr
 ),
 
 signal_rules as (
