@@ -13,7 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from distill.canonical import sig_hash_arrow
@@ -29,7 +31,8 @@ def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None 
     """`distill_sig_hash(line)`: the RFC 8785 sha256 of a JSON line (docs/design.md), NULL if not
     I-JSON; `distill_trace_text(filename, content)`: a trace-format file's text, or why it has
     none; with a home, `distill_source_line(file, byte_offset, line_bytes)`: the line read again
-    from the file itself (invariant 4 proves a hash against the file, not a copy)."""
+    from the file itself (invariant 4 proves a hash against the file, not a copy), and
+    `distill_source_bytes(...)`: the same line's bytes, as a BLOB."""
     conn.create_function(
         "distill_sig_hash",
         sig_hash_arrow,
@@ -58,6 +61,15 @@ def register_functions(conn: duckdb.DuckDBPyConnection, home: str | Path | None 
             null_handling="special",
             side_effects=False,  # reads files, but the same arguments read the same bytes within a run
         )
+        conn.create_function(
+            "distill_source_bytes",
+            source_line_reader(home, text=False),
+            [duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT"), duckdb.sqltype("BIGINT")],
+            duckdb.sqltype("BLOB"),
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
+        )
 
 
 def trace_text(name: str | None, data: bytes | None) -> dict:
@@ -84,17 +96,21 @@ def trace_texts(names: pa.Array, blobs: pa.Array) -> pa.Array:
     return pa.array([trace_text(n, b) for n, b in zip(names.to_pylist(), blobs.to_pylist())], TRACE_TEXT)
 
 
-def source_line_reader(home: str | Path):
-    """A vectorised reader of (file relative to the home, byte offset, length) -> the line, or
-    NULL where the file is gone or shorter or the bytes are not UTF-8 (such a line has no
-    sig_hash). It never raises: an error inside `try()` would make DuckDB call it once per row. A plain file is opened once per batch (never through
-    a symlink) and read with pread; a gzip archive is decompressed once and kept for the batches
-    that follow (its offsets count decompressed bytes)."""
+def source_line_reader(home: str | Path, text: bool = True):
+    """A vectorised reader of (file relative to the home, byte offset, length) -> the line's bytes
+    (`text`: the line, or NULL where they are not UTF-8), or NULL where the file is gone or
+    shorter. It never raises: an error inside `try()` would make DuckDB call it once per row.
+    A batch reads each file's rows with one pread of the range they span (the lines of a batch
+    lie close together) and cuts the lines out of it in numpy; rows scattered over a range much
+    larger than themselves are read one by one. A plain file is opened once per batch (never
+    through a symlink); a gzip archive is decompressed once and kept for the batches that follow
+    (its offsets count decompressed bytes)."""
     archive: dict[str, bytes | None] = {}  # the last archive read, by name
     # resolved at each call: dbt runs inside the home, and one process may build several homes
     root = lambda: Path(home).resolve()  # noqa: E731
 
-    def piece_of(name: str, offset: int, length: int, handles: dict) -> bytes | None:
+    def range_of(name: str, offset: int, length: int, handles: dict) -> bytes | None:
+        """Up to `length` bytes of the file from `offset` (fewer at its end); None if unreadable."""
         if name.endswith(".gz"):
             if name not in archive:
                 archive.clear()
@@ -104,38 +120,78 @@ def source_line_reader(home: str | Path):
                 except (OSError, EOFError, DistillError):
                     archive[name] = None
             data = archive[name]
-            return None if data is None or offset + length > len(data) else data[offset : offset + length]
+            return None if data is None else data[offset : offset + length]
         if name not in handles:
             try:
                 handles[name] = open_no_follow(root() / name, os.O_RDONLY)
             except (OSError, DistillError):
                 handles[name] = None
         fd = handles[name]
-        if fd is None:
-            return None
-        data = os.pread(fd, length, offset)
-        return data if len(data) == length else None
-
-    def text_of(data: bytes | None) -> str | None:
         try:
-            return None if data is None else data.decode("utf-8")
-        except UnicodeDecodeError:
+            return None if fd is None else os.pread(fd, length, offset)
+        except OSError:
             return None
 
-    def read(files: pa.Array, offsets: pa.Array, lengths: pa.Array) -> pa.Array:
-        handles: dict[str, int | None] = {}
+    def read_bytes(files: pa.Array, offsets: pa.Array, lengths: pa.Array) -> pa.Array:
+        files, offsets, lengths = (a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in (files, offsets, lengths))
+        encoded = pc.dictionary_encode(files)
+        which = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        starts = pc.fill_null(offsets, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        sizes = pc.fill_null(lengths, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        wanted = (which >= 0) & (starts >= 0) & (sizes >= 0)
+        order, pieces, handles = [], [], {}  # the rows read, in the order their bytes are in `pieces`
         try:
-            out = [
-                None if None in (name, offset, length) else text_of(piece_of(name, offset, length, handles))
-                for name, offset, length in zip(files.to_pylist(), offsets.to_pylist(), lengths.to_pylist())
-            ]
+            for index, name in enumerate(encoded.dictionary.to_pylist()):
+                rows = np.flatnonzero(wanted & (which == index))
+                rows = rows[np.argsort(starts[rows], kind="stable")]
+                if not rows.size:
+                    continue
+                begin, end = starts[rows], starts[rows] + sizes[rows]
+                low, high = int(begin[0]), int(end.max())
+                if (begin[1:] >= end[:-1]).all() and high - low <= 4 * int(sizes[rows].sum()) + (1 << 20):
+                    data = range_of(name, low, high - low, handles)
+                    if data is None:
+                        continue
+                    whole = end - low <= len(data)
+                    rows, begin, end = rows[whole], begin[whole] - low, end[whole] - low
+                    view = memoryview(data)
+                    pieces.append(b"".join([view[a:b] for a, b in zip(begin.tolist(), end.tolist())]))
+                    order.append(rows)
+                else:  # overlapping or scattered: row by row
+                    for row in rows:
+                        data = range_of(name, int(starts[row]), int(sizes[row]), handles)
+                        if data is not None and len(data) == sizes[row]:
+                            pieces.append(data)
+                            order.append(np.array([row]))
         finally:
             for fd in handles.values():
                 if fd is not None:
                     os.close(fd)
-        return pa.array(out, pa.string())
+        read = np.concatenate(order) if order else np.empty(0, np.int64)
+        ends = np.zeros(len(read) + 1, np.int64)
+        np.cumsum(sizes[read], out=ends[1:])
+        lines = pa.Array.from_buffers(pa.large_binary(), len(read), [None, pa.py_buffer(ends), pa.py_buffer(b"".join(pieces))])
+        if len(read) == len(which) and (read[1:] > read[:-1]).all():
+            return lines  # every row read, in their order (the common batch)
+        # back to the rows' order; a row not read points past the lines, at a NULL
+        place = np.full(len(which), len(read), np.int64)
+        place[read] = np.arange(len(read))
+        return pc.take(pa.concat_arrays([lines, pa.nulls(1, pa.large_binary())]), pa.array(place))
 
-    return read
+    def read(files: pa.Array, offsets: pa.Array, lengths: pa.Array) -> pa.Array:
+        lines = read_bytes(files, offsets, lengths)
+        try:
+            return lines.cast(pa.large_string())
+        except pa.ArrowInvalid:  # some line is not UTF-8: that one is NULL
+            decoded = []
+            for line in lines.to_pylist():
+                try:
+                    decoded.append(None if line is None else line.decode("utf-8"))
+                except UnicodeDecodeError:
+                    decoded.append(None)
+            return pa.array(decoded, pa.large_string())
+
+    return read if text else read_bytes
 
 
 class Plugin(BasePlugin):

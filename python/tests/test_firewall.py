@@ -165,13 +165,43 @@ def test_project_dir_is_the_repository():
     assert (PROJECT_DIR / "dbt_project.yml").exists()
 
 
-def test_invariant_4_reads_the_file_not_the_stored_copy(home):
+@pytest.mark.parametrize("proof", ["rehash", "bytes"])
+def test_invariant_4_reads_the_file_not_the_stored_copy(home, proof):
+    dbt.invoke(Home(home), ["test", "--select", "inv04_sig_hash_recomputes"], {"hash_proof": proof})
     path = home / "data/_kb/task_outcomes.jsonl"
     data = path.read_bytes()
     at = data.index(b'"success"')
     path.write_bytes(data[:at] + b'"SUCCESS"' + data[at + 9:])  # the same length: every offset holds
     with pytest.raises(DistillError, match="inv04_sig_hash_recomputes"):
-        dbt.invoke(Home(home), ["test", "--select", "inv04_sig_hash_recomputes"])
+        dbt.invoke(Home(home), ["test", "--select", "inv04_sig_hash_recomputes"], {"hash_proof": proof})
+
+
+def test_the_source_reader_reads_each_line_from_its_file(tmp_path):
+    import gzip
+
+    import pyarrow as pa
+
+    from distill.duckdb_plugin import source_line_reader
+
+    (tmp_path / "a.jsonl").write_bytes(b'{"a": 1}\n{"b": "\xc3\xa9"}\n\xff\xfe\n' + b"x" * (3 << 20) + b'\n{"far": 2}\n')
+    (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(b'{"z": 0}\n{"y": 1}\n'))
+    far = 9 + 12 + 3 + (3 << 20) + 1
+    rows = [  # (file, offset, length): what each should read
+        ("a.jsonl", 9, 11, b'{"b": "\xc3\xa9"}'),  # a later line first
+        ("a.jsonl", 0, 8, b'{"a": 1}'),
+        ("b.jsonl.gz", 9, 8, b'{"y": 1}'),  # offsets in a .gz count decompressed bytes
+        ("a.jsonl", 21, 2, b"\xff\xfe"),  # not UTF-8: bytes, but no text
+        ("a.jsonl", far, 10, b'{"far": 2}'),  # megabytes after the others: read by itself
+        ("missing.jsonl", 0, 3, None),
+        ("a.jsonl", far + 5, 100, None),  # past the end of the file
+        (None, 0, 1, None),
+        ("a.jsonl", None, 1, None),
+    ]
+    files, offsets, lengths, expected = (list(column) for column in zip(*rows))
+    batch = (pa.array(files, pa.string()), pa.array(offsets, pa.int64()), pa.array(lengths, pa.int64()))
+    assert source_line_reader(tmp_path, text=False)(*batch).to_pylist() == expected
+    texts = [None if line is None or line == b"\xff\xfe" else line.decode() for line in expected]
+    assert source_line_reader(tmp_path)(*batch).to_pylist() == texts
 
 
 def test_invariant_10_fails_an_sft_row_that_leads_to_no_run(home):

@@ -1,5 +1,5 @@
 -- Invariant 4: sig_hash recomputes from the source line (RFC 8785 canonical JSON). Each stream
--- line this run read is read again from its file (distill_source_line: the file's own bytes
+-- line this run read is read again from its file (distill_source_line, distill_source_bytes: the file's own bytes
 -- at the recorded offset, not the copy the run stored); a unit of a standard trace format is
 -- hashed again from the element read from its file this run (those files are read whole).
 -- An incremental run reads only appended lines; the bytes of the lines read before are proven
@@ -49,7 +49,7 @@ checked_lines as (
             read_now.source_file,
             read_now.line_offset,
             case
-                when encode(distill_source_line(read_now.source_file, read_now.byte_offset, read_now.line_bytes))
+                when distill_source_bytes(read_now.source_file, read_now.byte_offset, read_now.line_bytes)
                     = source_lines.raw
                     then read_now.sig_hash
             end as file_sig_hash
