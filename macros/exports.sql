@@ -29,7 +29,7 @@
         order by {{ key }}
     ) to '{{ output_path() }}/{{ folder }}/{{ day }}.jsonl' (format json);
     {%- endfor %}
-    set threads = {{ target.threads }}
+    set threads = {{ duckdb_threads() }}
 {%- endmacro %}
 
 {% macro days_to_write(relation, folder) -%}

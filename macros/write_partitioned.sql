@@ -29,10 +29,17 @@
         the row order buffers the batches that finish out of turn outside DuckDB's memory limit:
         at four million lines the SFT file's copy peaked at 2.0 GB on two threads and 1.2 GB on
         one, and one thread was faster. (DuckDB's threads are one setting for the whole
-        database: a node running beside it runs on one thread meanwhile.) -#}
+        database: a node running beside it runs on one thread meanwhile.) Back to DuckDB's
+        threads of the profile, not dbt's: with dbt on one thread (a large home), every node
+        after the first COPY ran on one DuckDB thread. -#}
     set threads = 1;
     {{ caller() }};
-    set threads = {{ target.threads }}
+    set threads = {{ duckdb_threads() }}
+{%- endmacro %}
+
+{% macro duckdb_threads() -%}
+    {#- DuckDB's threads as the profile sets them (settings.threads), else dbt's. -#}
+    {{- target.get('settings', {}).get('threads', target.threads) -}}
 {%- endmacro %}
 
 {% macro read_partitions(folder, columns) -%}

@@ -173,9 +173,12 @@ def invoke(
     on_node: NodeListener | None = None,
     check: bool = True,
     delta: bool = False,
+    on_retry: Callable[[list[str]], None] | None = None,
 ) -> list[NodeResult]:
     """Run one dbt command; return its node results, or (with check) raise naming the first failure.
-    `delta`: the models work on the touched set (macro in_delta)."""
+    `delta`: the models work on the touched set (macro in_delta). `on_retry` (a full build of
+    the whole project only): nodes that ran out of memory are built again, with all that follows
+    them, on one DuckDB thread, and on_retry is told their names (docs/design.md, "Performance")."""
     memory_limit()  # a limit DuckDB would refuse is named before dbt starts
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     forget_results(home)
@@ -206,13 +209,27 @@ def invoke(
         callbacks.append(relay)
     from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
 
-    with _inside(home, {RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True)}):
-        try:
-            outcome = dbtRunner(callbacks=callbacks).invoke(args)
-        finally:
-            _release_warehouse()
+    def run(args: list[str], env: dict[str, str]) -> Any:
+        with _inside(home, {RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True), **env}):
+            try:
+                return dbtRunner(callbacks=callbacks).invoke(args)
+            finally:
+                _release_warehouse()
+
+    outcome = run(args, {})
     _copy_parse(saved, shared)
     nodes, rows = _node_results(outcome.result)
+    starved = _out_of_memory(nodes) if on_retry is not None else []
+    if starved:
+        # DuckDB's spilling can fail near its limit where the same query on one thread fits:
+        # the starved nodes and everything after them again, on one thread (a full build
+        # rebuilds each table whole, so a node built twice is the same table)
+        on_retry(starved)
+        outcome = run([*args, "--select", *(f"{name}+" for name in starved)], {DUCKDB_THREADS_ENV: "1"})
+        again, again_rows = _node_results(outcome.result)
+        done = {row["unique_id"] for row in again_rows}
+        nodes = [n for n, row in zip(nodes, rows) if row["unique_id"] not in done] + again
+        rows = [row for row in rows if row["unique_id"] not in done] + again_rows
     if command[0] in NO_JSON_COMMANDS and rows:
         _write_nodes(home, outcome.result, rows)
     if not check and nodes:
@@ -231,6 +248,18 @@ def invoke(
     return nodes
 
 
+DUCKDB_THREADS_ENV = "DISTILL_DUCKDB_THREADS"  # DuckDB's threads for the build (profiles.yml)
+OUT_OF_MEMORY = "Out of Memory Error"
+
+
+def _out_of_memory(nodes: list[NodeResult]) -> list[str]:
+    """The nodes that failed, when every one of them failed for DuckDB's memory limit (else none)."""
+    failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+    if failed and all(OUT_OF_MEMORY in (n.message or "") for n in failed):
+        return [n.name for n in failed]
+    return []
+
+
 def _reason(message: str) -> str:
     """dbt's message on one line; a source that could not be read is named by distill's own
     message, not the Python traceback dbt wraps around it; running out of memory says which
@@ -244,7 +273,7 @@ def _reason(message: str) -> str:
         raised = re.search(r"\b(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:Error|Exception)): (.*)", message.rsplit('File "', 1)[-1])
         if raised:
             message = f"{where.rstrip(' :')}: {raised[1]}: {raised[2]}"
-    if "Out of Memory Error" in message:
+    if OUT_OF_MEMORY in message:
         used = re.search(r"\(([^()]* used)\)", message)
         limit = memory_limit()
         return (

@@ -124,6 +124,7 @@ def build(
     # every output goes to a new generation, moved into place only when complete
     staged = outputs.begin(home, carry=stage != "run-all")
     plan = None
+    retried: list[str] = []  # the nodes built again on one DuckDB thread (dbt.invoke)
     try:
         dbt.forget_results(staged)
         plan = _read_plan(home, all_vars, force, stopped_half_way, stage)
@@ -142,7 +143,8 @@ def build(
         try:
             # a delta run: the models then work on the touched set
             dbt.invoke(staged, ["build", *selection, *_refresh(plan), *_threads(plan)],
-                       {**all_vars, **proof}, on_node=on_node, delta=not plan.full)
+                       {**all_vars, **proof}, on_node=on_node, delta=not plan.full,
+                       on_retry=retried.extend if plan.full and "--select" not in selection else None)
         finally:
             incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
             dbt.lines_spool(staged).unlink(missing_ok=True)
@@ -181,7 +183,7 @@ def build(
         _settle(staged, error)
         return RunResult(stage, counts(home))
     return _report(staged, started_at, recorded_at, error, failures, breaches, all_vars, fingerprint,
-                   read=_read_note(plan))
+                   read=_read_note(plan, retried))
 
 
 # Past this much source data dbt builds one node at a time: two of the scoring chain's nodes side
@@ -235,11 +237,15 @@ def _remember_read(home: Home, plan: incremental.ReadPlan) -> None:
     incremental.record_state(home, plan, {name: (end, lines) for name, end, lines in done})
 
 
-def _read_note(plan: incremental.ReadPlan | None) -> str | None:
+def _read_note(plan: incremental.ReadPlan | None, retried: list[str]) -> str | None:
     if plan is None:
         return None
     if plan.full:
-        return f"full rebuild: {plan.reason}"
+        again = (
+            f"; {', '.join(retried)} ran out of DuckDB's memory limit and, with what follows, was built again on one thread"
+            if retried else ""
+        )
+        return f"full rebuild: {plan.reason}{again}"
     return f"incremental: {plan.new_bytes:,} new bytes read in {len(plan.files)} files; older lines were read before"
 
 

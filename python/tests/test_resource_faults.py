@@ -136,3 +136,32 @@ def test_a_source_truncated_or_deleted_while_read_names_it(tmp_path):
         snapshot(path, "data/_kb/answers.jsonl", "answers")
     with pytest.raises(SourceReadError, match="answers.jsonl: cannot read it"):
         list(read_file(SourceFile(path, "data/_kb/answers.jsonl", "answers", 9000), 1 << 20))
+
+
+# A node that runs out of memory on two DuckDB threads and fits on one (as DuckDB's spilling can
+# near its limit): simulated by an error with DuckDB's out-of-memory message on more than one.
+STARVED_ON_TWO_THREADS = {"models/scoring/int_latest_rows_picked.sql": (
+    "    inner join files on evidence.source_file = files.source_file\n),",
+    "    inner join files on evidence.source_file = files.source_file\n"
+    "    where case when current_setting('threads') > 1\n"
+    "        then error('Out of Memory Error: could not allocate block (simulated)') else true end\n),",
+)}
+
+
+def test_a_node_out_of_memory_is_built_again_on_one_thread_with_what_follows(home, patched_project, monkeypatch, capsys):
+    from conftest import run_main
+
+    args = ("--home", str(home), "run-all", "--force", "--quiet", "--recorded-at", "2026-01-01T00:00:00Z")
+    assert run_main(monkeypatch, capsys, *args)[0] == 0
+    expected = json.loads(sorted(home.glob("reports/*/summary.json"))[-1].read_text())
+    patched_project(STARVED_ON_TWO_THREADS)
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert code == 0, out + err
+    summary = json.loads(sorted(home.glob("reports/*/summary.json"))[-1].read_text())
+    assert summary["run_hash"] == expected["run_hash"]  # the same outputs, byte for byte
+    read = next(r["read"] for r in latest_receipts(home) if r["stage"] == "materialize")
+    assert "int_latest_rows_picked ran out of DuckDB's memory limit" in read
+    nodes = json.loads((home / "data/.dbt/target/nodes.json").read_text())["results"]
+    built = [n["status"] for n in nodes if n["unique_id"].endswith(".int_latest_rows_picked")]
+    assert built == ["success"]  # once in the results: the retry's
+    assert all(n["status"] in ("success", "pass") for n in nodes)
