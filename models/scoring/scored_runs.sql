@@ -17,7 +17,7 @@
 with run_signals as (
     -- the instruction joined in here, by its row_ptr (int_texts_joined says why)
     select
-        texts_joined.* exclude (instruction_ptr),
+        texts_joined.*,
         instructions.instruction
     from {{ ref('int_texts_joined') }} as texts_joined
     left join {{ ref('int_evidence_joined_to_runs') }} as instructions
