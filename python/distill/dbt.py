@@ -234,7 +234,7 @@ def invoke(
         _write_nodes(home, outcome.result, rows)
     if not check and nodes:
         return nodes
-    failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+    failed = failed_nodes(nodes)
     if failed:
         first = failed[0]
         message = _reason(first.message or "")
@@ -252,9 +252,14 @@ DUCKDB_THREADS_ENV = "DISTILL_DUCKDB_THREADS"  # DuckDB's threads for the build 
 OUT_OF_MEMORY = "Out of Memory Error"
 
 
+def failed_nodes(nodes: list) -> list:
+    """The nodes (anything with a dbt `status`) that errored or failed."""
+    return [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+
+
 def _out_of_memory(nodes: list[NodeResult]) -> list[str]:
     """The nodes that failed, when every one of them failed for DuckDB's memory limit (else none)."""
-    failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+    failed = failed_nodes(nodes)
     if failed and all(OUT_OF_MEMORY in (n.message or "") for n in failed):
         return [n.name for n in failed]
     return []

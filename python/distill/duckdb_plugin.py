@@ -101,8 +101,8 @@ def source_line_reader(home: str | Path, text: bool = True):
     (`text`: the line, or NULL where they are not UTF-8), or NULL where the file is gone or
     shorter. It never raises: an error inside `try()` would make DuckDB call it once per row.
     A batch reads each file's rows with one pread of the range they span (the lines of a batch
-    lie close together) and cuts the lines out of it in numpy; rows scattered over a range much
-    larger than themselves are read one by one. A plain file is opened once per batch (never
+    lie close together) and joins the lines' slices of it into one Arrow buffer; rows that
+    overlap, or lie scattered over a range much larger than themselves, are read one by one. A plain file is opened once per batch (never
     through a symlink); a gzip archive is decompressed once and kept for the batches that follow
     (its offsets count decompressed bytes)."""
     archive: dict[str, bytes | None] = {}  # the last archive read, by name

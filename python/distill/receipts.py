@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from distill.dbt import failed_nodes
 from distill.fingerprints import output_files
 from distill.home import PROJECT_DIR, Home
 from distill.project import PART_STAGES
@@ -138,14 +139,14 @@ def build_receipts(
     """One receipt per stage. `failures` names stages that failed outside dbt (the firewall);
     a run that failed with no node to blame (dbt itself, the disk) fails its first unfinished stage."""
     files = stage_files(home)
-    failed_nodes = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
-    if run_error and not failures and not failed_nodes:
+    failed = failed_nodes(nodes)
+    if run_error and not failures and not failed:
         done = {n.stage for n in nodes if n.status == "success"}
         failures = {next((s for s in STAGES if s not in done), STAGES[-1]): run_error}
     receipts = []
     for stage in STAGES:
         mine = [n for n in nodes if n.stage == stage]
-        errors = [n for n in mine if n in failed_nodes]
+        errors = [n for n in mine if n in failed]
         error = failures.get(stage) or next((" ".join((n.message or n.status).split()) for n in errors), None)
         if error:
             status = "failed"
