@@ -56,8 +56,9 @@ def test_a_python_models_traceback_becomes_one_line_naming_the_exception():
     assert "Traceback" not in reason and "\n" not in reason
 
 
-def test_past_the_size_threshold_dbt_builds_one_node_at_a_time(tmp_path: Path, monkeypatch):
+def test_dbt_builds_two_nodes_at_a_time_only_between_the_two_sizes(tmp_path: Path, monkeypatch):
     from datetime import datetime
+    from types import SimpleNamespace
 
     from conftest import run_cli
     from distill import pipeline
@@ -74,7 +75,15 @@ def test_past_the_size_threshold_dbt_builds_one_node_at_a_time(tmp_path: Path, m
         return sum(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
 
     pipeline.build(Home(tmp_path), "run-all")
-    assert overlapping(intervals()) > 0  # two threads on a small home
-    monkeypatch.setattr(pipeline, "ONE_NODE_AT_A_TIME_BYTES", 0)
+    assert overlapping(intervals()) == 0  # a small home: one node at a time
+    low, high = pipeline.TWO_NODES_AT_A_TIME_BYTES
+    monkeypatch.setattr(pipeline, "TWO_NODES_AT_A_TIME_BYTES", (0, high))
     pipeline.build(Home(tmp_path), "run-all", force=True)
-    assert overlapping(intervals()) == 0
+    assert overlapping(intervals()) > 0
+    # past the upper size, one node at a time again (the memory bound)
+    monkeypatch.setattr(pipeline, "TWO_NODES_AT_A_TIME_BYTES", (low, high))
+    def plan(size: int) -> SimpleNamespace:
+        return SimpleNamespace(files={"data/_kb/a.jsonl": SimpleNamespace(size=size)})
+
+    assert [pipeline._threads(plan(size)) for size in (low - 1, low, high, high + 1)] == [
+        [], ["--threads", "2"], ["--threads", "2"], []]
