@@ -1,8 +1,9 @@
 """Every command the operator handoff and the recovery runbook show works as written, run in
-order on a generated sample home with the placeholders filled from it (the runbook's commands run
-in test_docs_runbook.py, so the two documents are checked side by side). Each runs through the
-`distill` entry point in this process, from the folder that holds the sample home: the same
-argv a user types, without an interpreter start for each."""
+order on a generated sample home with the placeholders filled from it: the handoff's first, then
+the runbook's on the home the handoff left running (a command both documents show runs once: the
+same argv on the same home). Each runs through the `distill` entry point in this process, from
+the folder that holds the sample home: the same argv a user types, without an interpreter start
+for each."""
 
 import json
 import re
@@ -59,21 +60,18 @@ def fill(command: str, home: Path) -> str:
     return command
 
 
-def run_documented(doc: str, workdir: Path, monkeypatch, capsys, built: bool = False) -> list[str]:
-    """Run each distinct command of the document in order, from workdir (which holds the sample
-    home, built first when the document starts from a running home); return them as run."""
+def run_documented(docs: tuple[str, ...], workdir: Path, monkeypatch, capsys) -> list[str]:
+    """Run each distinct command of the documents in order, from workdir (which holds the sample
+    home); return them as run."""
     monkeypatch.chdir(workdir)
     home = workdir / "sample-home"
     assert run_main(monkeypatch, capsys, "--home", str(home), "generate", "--lines", "400", "--seed", "7")[0] == 0
-    if built:
-        assert run_main(monkeypatch, capsys, "--home", str(home), "run-all", "--quiet")[0] == 0
     ran = []
-    for command in dict.fromkeys(docs_commands(doc)):
+    for command in dict.fromkeys(c for doc in docs for c in docs_commands(doc)):
         argv = shlex.split(fill(command, home))
         if argv[0] == "git":
             assert subprocess.run(argv, cwd=PROJECT_DIR, capture_output=True).returncode == 0, command
-            continue
-        if argv[-1] == "release-freeze":
+        elif argv[-1] == "release-freeze":
             argv += [arg for gate in RELEASE_SKIPS for arg in ("--skip", gate)]
             code, out, err = run_main(monkeypatch, capsys, *argv[1:])
             assert code == 1, out + err
@@ -93,8 +91,10 @@ def test_docs_commands_are_all_distill_or_read_only_git():
         assert all(c.startswith(("distill ", "git tag --list")) for c in commands), commands
 
 
-def test_every_command_in_the_handoff_works(tmp_path, monkeypatch, capsys):
-    ran = run_documented("docs/operator-handoff.md", tmp_path, monkeypatch, capsys)
-    assert len(ran) >= 20
+def test_every_command_in_the_handoff_and_the_runbook_works(tmp_path, monkeypatch, capsys):
+    ran = run_documented(DOCS, tmp_path, monkeypatch, capsys)
+    handoff, runbook = (docs_commands(doc) for doc in DOCS)
+    assert len(set(handoff)) >= 20 and set(ran) == set(handoff) | set(runbook)
+    assert any("skipped_lines" in c for c in runbook) and "distill --home sample-home verify-determinism" in runbook
     assert (tmp_path / "my-home/data/_kb").is_dir() and (tmp_path / "sample-home/sft-openai.jsonl").stat().st_size
     assert (tmp_path / "bench-home/reports/bench.json").exists()
