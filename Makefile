@@ -9,9 +9,7 @@ PYTHON  ?= python3
 $(BIN)/distill: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# --no-compile: Python compiles a module the first time it is imported, only those used
-	# (pip would compile every module of every package first, one at a time: half the install)
-	$(BIN)/pip install --quiet --no-compile -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
 ## run: build the sample home end to end and say where the outputs are
