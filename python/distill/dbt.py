@@ -174,9 +174,11 @@ def invoke(
     check: bool = True,
     delta: bool = False,
     on_retry: Callable[[list[str]], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> list[NodeResult]:
     """Run one dbt command; return its node results, or (with check) raise naming the first failure.
-    `delta`: the models work on the touched set (macro in_delta). `on_retry` (a full build of
+    `delta`: the models work on the touched set (macro in_delta). `env`: more environment while
+    dbt runs (e.g. DuckDB's threads, profiles.yml). `on_retry` (a full build of
     the whole project only): nodes that ran out of memory are built again, with all that follows
     them, on one DuckDB thread, and on_retry is told their names (docs/design.md, "Performance")."""
     memory_limit()  # a limit DuckDB would refuse is named before dbt starts
@@ -216,7 +218,7 @@ def invoke(
             finally:
                 _release_warehouse()
 
-    outcome = run(args, {})
+    outcome = run(args, env or {})
     _copy_parse(saved, shared)
     nodes, rows = _node_results(outcome.result)
     starved = _out_of_memory(nodes) if on_retry is not None else []
@@ -225,7 +227,7 @@ def invoke(
         # the starved nodes and everything after them again, on one thread (a full build
         # rebuilds each table whole, so a node built twice is the same table)
         on_retry(starved)
-        outcome = run([*args, "--select", *(f"{name}+" for name in starved)], {DUCKDB_THREADS_ENV: "1"})
+        outcome = run([*args, "--select", *(f"{name}+" for name in starved)], {**(env or {}), DUCKDB_THREADS_ENV: "1"})
         again, again_rows = _node_results(outcome.result)
         done = {row["unique_id"] for row in again_rows}
         nodes = [n for n, row in zip(nodes, rows) if row["unique_id"] not in done] + again

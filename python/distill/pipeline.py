@@ -142,8 +142,9 @@ def build(
         proof = {"hash_proof": "bytes"}
         try:
             # a delta run: the models then work on the touched set
-            dbt.invoke(staged, ["build", *selection, *_refresh(plan), *_threads(plan)],
-                       {**all_vars, **proof}, on_node=on_node, delta=not plan.full,
+            threads, env = _threads(plan)
+            dbt.invoke(staged, ["build", *selection, *_refresh(plan), *threads],
+                       {**all_vars, **proof}, on_node=on_node, delta=not plan.full, env=env,
                        on_retry=retried.extend if plan.full and "--select" not in selection else None)
         finally:
             incremental.plan_path(home).unlink(missing_ok=True)  # plain dbt reads everything
@@ -192,6 +193,9 @@ def build(
 # scoring chain's nodes side by side need more than DuckDB's memory limit between them (at ten
 # million lines), while one node alone fits and uses both cores inside DuckDB.
 TWO_NODES_AT_A_TIME_BYTES = (64 << 20, 1 << 30)
+# Below this much, DuckDB runs each query on one thread too (unless DISTILL_DUCKDB_THREADS says
+# otherwise): the queries are milliseconds, and a second thread costs CPU for no shorter run.
+ONE_DUCKDB_THREAD_BYTES = 8 << 20
 
 
 def _refresh(plan: incremental.ReadPlan) -> list[str]:
@@ -205,9 +209,12 @@ def _refresh(plan: incremental.ReadPlan) -> list[str]:
     return ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
 
 
-def _threads(plan: incremental.ReadPlan) -> list[str]:
+def _threads(plan: incremental.ReadPlan) -> tuple[list[str], dict[str, str]]:
+    """dbt's arguments and DuckDB's environment for the threads a build of this size uses."""
+    size = sum(f.size for f in plan.files.values())
     low, high = TWO_NODES_AT_A_TIME_BYTES
-    return ["--threads", "2"] if low <= sum(f.size for f in plan.files.values()) <= high else []
+    one_duckdb_thread = size < ONE_DUCKDB_THREAD_BYTES and dbt.DUCKDB_THREADS_ENV not in os.environ
+    return ["--threads", "2"] if low <= size <= high else [], {dbt.DUCKDB_THREADS_ENV: "1"} if one_duckdb_thread else {}
 
 
 def _read_plan(home: Home, all_vars: dict, force: bool, stopped_half_way: bool, stage: str,

@@ -74,16 +74,26 @@ def test_dbt_builds_two_nodes_at_a_time_only_between_the_two_sizes(tmp_path: Pat
     def overlapping(spans) -> int:
         return sum(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
 
+    seen = []
+    invoke = dbt.invoke
+    monkeypatch.setattr(dbt, "invoke", lambda *args, **kwargs: seen.append(kwargs.get("env")) or invoke(*args, **kwargs))
     pipeline.build(Home(tmp_path), "run-all")
-    assert overlapping(intervals()) == 0  # a small home: one node at a time
+    assert overlapping(intervals()) == 0  # a small home: one node at a time, on one DuckDB thread
+    assert seen == [{dbt.DUCKDB_THREADS_ENV: "1"}]
     low, high = pipeline.TWO_NODES_AT_A_TIME_BYTES
     monkeypatch.setattr(pipeline, "TWO_NODES_AT_A_TIME_BYTES", (0, high))
     pipeline.build(Home(tmp_path), "run-all", force=True)
     assert overlapping(intervals()) > 0
-    # past the upper size, one node at a time again (the memory bound)
+    # past the upper size, one node at a time again (the memory bound); below the smallest size,
+    # one DuckDB thread too, unless the operator set DuckDB's threads
     monkeypatch.setattr(pipeline, "TWO_NODES_AT_A_TIME_BYTES", (low, high))
+
     def plan(size: int) -> SimpleNamespace:
         return SimpleNamespace(files={"data/_kb/a.jsonl": SimpleNamespace(size=size)})
 
-    assert [pipeline._threads(plan(size)) for size in (low - 1, low, high, high + 1)] == [
-        [], ["--threads", "2"], ["--threads", "2"], []]
+    one = pipeline.ONE_DUCKDB_THREAD_BYTES
+    duckdb_one = {dbt.DUCKDB_THREADS_ENV: "1"}
+    assert [pipeline._threads(plan(size)) for size in (one - 1, one, low - 1, low, high, high + 1)] == [
+        ([], duckdb_one), ([], {}), ([], {}), (["--threads", "2"], {}), (["--threads", "2"], {}), ([], {})]
+    monkeypatch.setenv(dbt.DUCKDB_THREADS_ENV, "2")
+    assert pipeline._threads(plan(one - 1)) == ([], {})

@@ -153,6 +153,8 @@ def test_a_node_out_of_memory_is_built_again_on_one_thread_with_what_follows(hom
 
     args = ("--home", str(home), "run-all", "--force", "--quiet", "--recorded-at", "2026-01-01T00:00:00Z")
     assert run_main(monkeypatch, capsys, *args)[0] == 0
+    # two DuckDB threads as the operator set them (a home this small would otherwise run on one)
+    monkeypatch.setenv("DISTILL_DUCKDB_THREADS", "2")
     expected = json.loads(sorted(home.glob("reports/*/summary.json"))[-1].read_text())
     patched_project(STARVED_ON_TWO_THREADS)
     code, out, err = run_main(monkeypatch, capsys, *args)
