@@ -8,7 +8,6 @@ them (data/.dbt/read-state.json); lines appended since wait for the next run and
 information, not as a failure."""
 
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -212,16 +211,9 @@ def check_invariants(home: Home, include_partial: bool) -> list[Check]:
 
 
 def check_acceptance() -> Check:
-    """The gate on the fixture; a pass recorded for exactly this project (every file, the dbt and
-    DuckDB versions) is reused: the gate is deterministic (docs/design.md, "Audit")."""
-    when = acceptance.passed_before(acceptance.project_key())
-    if when is not None:
-        return Check("acceptance passes", "pass", f"22/22 invariants hold on the fixture (passed at {when} on this very project)")
-    with tempfile.TemporaryDirectory(prefix="distill-audit-acceptance-") as workdir:
-        result = acceptance.run_acceptance(Path(workdir))
-    if result.passed:
-        return Check("acceptance passes", "pass", "22/22 invariants hold on the fixture")
-    return Check("acceptance passes", "fail", f"invariant(s) {', '.join(map(str, result.failed))} fail: run `distill acceptance`")
+    """The gate on the fixture, or the pass recorded for exactly this project."""
+    passed, detail = acceptance.verdict_on_this_project()
+    return Check("acceptance passes", "pass" if passed else "fail", detail)
 
 
 def check_replay(home: Home, conn) -> Check:

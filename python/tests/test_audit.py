@@ -189,3 +189,29 @@ def test_the_clean_tree_gate_tolerates_only_the_homes_own_reports(tmp_path):
     dirty = ["sample-home/reports/acceptance.md", "models/reports/evil.sql", "python/distill/reports/x.py",
              "reports/other.md", "sample-home/reports/../models/x.sql"]
     assert tolerated_reports(home, dirty) == dirty[1:]
+
+
+def test_the_audit_and_the_release_reuse_a_pass_of_this_very_project_and_run_the_gate_otherwise(patched_project,
+                                                                                                   monkeypatch):
+    from distill import acceptance, release
+
+    patched_project({})  # a copy of the project, with its own record of passes
+    ran = []
+
+    def gate(workdir: Path, between=None) -> acceptance.Acceptance:
+        ran.append(workdir)
+        result = acceptance.Acceptance(workdir)
+        result.verdicts = {n: acceptance.Verdict(n, n != 8) for n in acceptance.INVARIANTS}
+        return result
+
+    monkeypatch.setattr(acceptance, "run_acceptance", gate)
+    acceptance.remember_pass(acceptance.project_key(), datetime(2026, 5, 1, tzinfo=timezone.utc))
+    check, gate_held = audit.check_acceptance(), release.gate_acceptance()
+    assert (check.status, gate_held.status, ran) == ("pass", "pass", [])
+    assert check.detail == gate_held.detail == \
+        "22/22 invariants hold on the fixture (passed at 2026-05-01T00:00:00+00:00 on this very project)"
+    # any change to the project: the pass is not this project's, the gate runs
+    patched_project({"models/scoring/scored_runs.sql": ("No model in the loop.", "No model in the loop!")})
+    check, gate_failed = audit.check_acceptance(), release.gate_acceptance()
+    assert (check.status, gate_failed.status, len(ran)) == ("fail", "fail", 2)
+    assert gate_failed.detail == "invariant(s) 8 fail: run `distill acceptance`"
