@@ -188,10 +188,11 @@ def build(
 
 
 # dbt builds one node at a time (profiles.yml), two side by side only between these sizes of
-# source data (docs/design.md, "Performance"). Below, a node's query is milliseconds and dbt's own per-node work, which holds
-# Python's lock, is the time: two threads cost more CPU for no shorter run. Above, two of the
-# scoring chain's nodes side by side need more than DuckDB's memory limit between them (at ten
-# million lines), while one node alone fits and uses both cores inside DuckDB.
+# source data (docs/design.md, "Performance"). Below, a node's query is milliseconds and dbt's
+# own per-node work, which holds Python's lock, is the time: two threads cost more CPU for no
+# shorter run. Above, two of the scoring chain's nodes side by side need more than DuckDB's
+# memory limit between them (at ten million lines), while one node alone fits and uses both
+# cores inside DuckDB.
 TWO_NODES_AT_A_TIME_BYTES = (64 << 20, 1 << 30)
 # Below this much, DuckDB runs each query on one thread too (unless DISTILL_DUCKDB_THREADS says
 # otherwise): the queries are milliseconds, and a second thread costs CPU for no shorter run.
