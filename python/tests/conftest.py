@@ -195,3 +195,15 @@ def part_rows(home: Path, folder: str) -> list[dict]:
 def incident_files(home: Path) -> list[Path]:
     """The files kept in data/incidents/ (each incident's NOTE.md aside)."""
     return sorted(p for p in (home / "data/incidents").rglob("*") if p.is_file() and p.name != "NOTE.md")
+
+
+# The test files that take longest, longest first: xdist hands out whole files (--dist loadfile)
+# in the order they are collected, so these start first and no worker is left with a long one at
+# the end while the others wait.
+LONGEST_FIRST = ("test_docs.py", "test_crash_safety.py", "test_touched.py", "test_review.py", "test_acceptance.py",
+                 "test_incremental.py", "test_receipts.py", "test_resource_faults.py", "test_operator.py")
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
