@@ -187,16 +187,15 @@ def build(
                    read=_read_note(plan, retried))
 
 
-# dbt builds one node at a time (profiles.yml), two side by side only between these sizes of
-# source data (docs/design.md, "Performance"). Below, a node's query is milliseconds and dbt's
-# own per-node work, which holds Python's lock, is the time: two threads cost more CPU for no
-# shorter run. Above, two of the scoring chain's nodes side by side need more than DuckDB's
-# memory limit between them (at ten million lines), while one node alone fits and uses both
-# cores inside DuckDB.
-TWO_NODES_AT_A_TIME_BYTES = (64 << 20, 1 << 30)
-# Below this much, DuckDB runs each query on one thread too (unless DISTILL_DUCKDB_THREADS says
-# otherwise): the queries are milliseconds, and a second thread costs CPU for no shorter run.
-ONE_DUCKDB_THREAD_BYTES = 8 << 20
+# Below this much source data a run is small: its queries are milliseconds and dbt's own per-node
+# work, which holds Python's lock, is the time, so a second dbt thread or DuckDB thread costs CPU
+# for no shorter run; it builds one node at a time on one DuckDB thread (unless
+# DISTILL_DUCKDB_THREADS says otherwise). docs/design.md, "Performance".
+SMALL_SOURCES_BYTES = 8 << 20
+# dbt builds one node at a time (profiles.yml), two side by side only between these sizes. Above,
+# two of the scoring chain's nodes side by side need more than DuckDB's memory limit between them
+# (at ten million lines), while one node alone fits and uses both cores inside DuckDB.
+TWO_NODES_AT_A_TIME_BYTES = (SMALL_SOURCES_BYTES, 1 << 30)
 
 
 def _refresh(plan: incremental.ReadPlan) -> list[str]:
@@ -214,7 +213,7 @@ def _threads(plan: incremental.ReadPlan) -> tuple[list[str], dict[str, str]]:
     """dbt's arguments and DuckDB's environment for the threads a build of this size uses."""
     size = sum(f.size for f in plan.files.values())
     low, high = TWO_NODES_AT_A_TIME_BYTES
-    one_duckdb_thread = size < ONE_DUCKDB_THREAD_BYTES and dbt.DUCKDB_THREADS_ENV not in os.environ
+    one_duckdb_thread = size < SMALL_SOURCES_BYTES and dbt.DUCKDB_THREADS_ENV not in os.environ
     return ["--threads", "2"] if low <= size <= high else [], {dbt.DUCKDB_THREADS_ENV: "1"} if one_duckdb_thread else {}
 
 

@@ -91,9 +91,9 @@ def test_dbt_builds_two_nodes_at_a_time_only_between_the_two_sizes(tmp_path: Pat
     def plan(size: int) -> SimpleNamespace:
         return SimpleNamespace(files={"data/_kb/a.jsonl": SimpleNamespace(size=size)})
 
-    one = pipeline.ONE_DUCKDB_THREAD_BYTES
     duckdb_one = {dbt.DUCKDB_THREADS_ENV: "1"}
-    assert [pipeline._threads(plan(size)) for size in (one - 1, one, low - 1, low, high, high + 1)] == [
-        ([], duckdb_one), ([], {}), ([], {}), (["--threads", "2"], {}), (["--threads", "2"], {}), ([], {})]
+    assert low == pipeline.SMALL_SOURCES_BYTES
+    assert [pipeline._threads(plan(size)) for size in (low - 1, low, high, high + 1)] == [
+        ([], duckdb_one), (["--threads", "2"], {}), (["--threads", "2"], {}), ([], {})]
     monkeypatch.setenv(dbt.DUCKDB_THREADS_ENV, "2")
-    assert pipeline._threads(plan(one - 1)) == ([], {})
+    assert pipeline._threads(plan(low - 1)) == ([], {})
