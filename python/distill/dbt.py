@@ -211,8 +211,8 @@ def invoke(
         callbacks.append(relay)
     from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
 
-    def run(args: list[str], env: dict[str, str]) -> Any:
-        with _inside(home, {RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True), **env}):
+    def run(args: list[str], more_env: dict[str, str]) -> Any:
+        with _inside(home, {RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True), **more_env}):
             try:
                 return dbtRunner(callbacks=callbacks).invoke(args)
             finally:

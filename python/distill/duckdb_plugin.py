@@ -102,9 +102,10 @@ def source_line_reader(home: str | Path, text: bool = True):
     shorter. It never raises: an error inside `try()` would make DuckDB call it once per row.
     A batch reads each file's rows with one pread of the range they span (the lines of a batch
     lie close together) and joins the lines' slices of it into one Arrow buffer; rows that
-    overlap, or lie scattered over a range much larger than themselves, are read one by one. A plain file is opened once per batch (never
-    through a symlink); a gzip archive is decompressed once and kept for the batches that follow
-    (its offsets count decompressed bytes)."""
+    overlap, or lie scattered over a range much larger than themselves, are read one by one. A
+    plain file is opened once per batch (never through a symlink); a gzip archive is
+    decompressed once and kept for the batches that follow (its offsets count decompressed
+    bytes)."""
     archive: dict[str, bytes | None] = {}  # the last archive read, by name
     # resolved at each call: dbt runs inside the home, and one process may build several homes
     root = lambda: Path(home).resolve()  # noqa: E731
