@@ -6,10 +6,16 @@ PYTHON  ?= python3
 
 .PHONY: run test pytest acceptance dbt-test lint fuzz schemas clean browser
 
+# The pinned packages go in with uv (pinned here): three times faster than pip, it fetches in
+# parallel and compiles the bytecode on every core. Where uv cannot install (it does not read
+# pip's configuration, e.g. a local package mirror), pip does it.
+UV := uv==0.13.8
+
 $(BIN)/distill: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	($(BIN)/pip install --quiet --quiet $(UV) \
+		&& $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -e ".[test]") \
+		|| $(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
 ## run: build the sample home end to end and say where the outputs are
