@@ -157,24 +157,3 @@
         {{ reset_unless_delta() }}
     {%- endif -%}
 {%- endmacro %}
-
-{% macro drop_python_staging_table() -%}
-    {#- Post-hook of the Python model base_source_lines: an incremental run of a Python model
-        stages its new rows in <model>__dbt_tmp<timestamp>, which dbt-duckdb creates as a
-        regular table and never drops; without this, every delta run would leave its new lines
-        behind in the warehouse for good. -#}
-    {%- set staged = [] -%}
-    {%- if execute -%}
-        {%- set found = run_query(
-            "select table_name from duckdb_tables() where database_name = '" ~ this.database
-            ~ "' and schema_name = '" ~ this.schema ~ "' and starts_with(table_name, '"
-            ~ this.identifier ~ "__dbt_tmp')"
-        ) -%}
-        {%- set staged = found.columns[0].values() -%}
-    {%- endif -%}
-    {%- for name in staged %}
-        drop table if exists {{ this.database }}.{{ this.schema }}."{{ name }}";
-    {%- else -%}
-        select 1 as nothing_staged
-    {%- endfor -%}
-{%- endmacro %}

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from distill import dbt
 from distill.home import Home
 
@@ -99,24 +101,34 @@ def test_dbt_builds_two_nodes_at_a_time_only_between_the_two_sizes(tmp_path: Pat
     assert pipeline._threads(plan(low - 1)) == ([], {})
 
 
-def test_a_table_model_is_replaced_in_one_transaction(tmp_path_factory, monkeypatch):
+@pytest.mark.parametrize("model", ["int_evidence_joined_to_runs", "scored_runs"])  # a table, an incremental model
+def test_a_models_table_is_replaced_in_one_transaction(tmp_path_factory, monkeypatch, model):
     """macros/materializations.sql: the old table is dropped and the new one created in one
     transaction; a build that fails after the drop leaves the table as it was."""
     from conftest import generated_home, query
 
     home = generated_home(tmp_path_factory, "one-transaction", 600, 7)
-    model = "int_evidence_joined_to_runs"  # a table model (the incremental ones keep dbt-duckdb's)
     rows = f"select * from {model} order by all"
     before = query(home, rows)
     log = home / "data/.dbt/logs/dbt.log"
     start = log.stat().st_size if log.exists() else 0
+    command = ["run", "--select", model, "--full-refresh"]
     monkeypatch.setenv(dbt.MEMORY_LIMIT_VAR, "2MB")  # room for the drop, not for the query
-    [node] = dbt.invoke(Home(home), ["run", "--select", model, "--log-level-file", "debug"], check=False)
+    [node] = dbt.invoke(Home(home), [*command, "--log-level-file", "debug"], check=False)
     assert node.status == "error" and "Out of Memory Error" in node.message
     ran = log.read_text()[start:]
     assert ran.index(f'drop table "warehouse"."main"."{model}"') < ran.index("Out of Memory Error") < ran.rindex("ROLLBACK")
     assert before and query(home, rows) == before
     monkeypatch.delenv(dbt.MEMORY_LIMIT_VAR)
-    [node] = dbt.invoke(Home(home), ["run", "--select", model])
+    [node] = dbt.invoke(Home(home), command)
     assert node.status == "success" and query(home, rows) == before
     assert query(home, "select table_name from duckdb_tables() where table_name like '%dbt%'") == []
+
+
+def test_an_incremental_model_that_does_not_append_is_refused_by_name(tmp_path_factory, patched_project):
+    from conftest import generated_home
+
+    home = generated_home(tmp_path_factory, "merge", 600, 7)
+    patched_project({"models/staging/stg_answers.yml": ("incremental_strategy: append", "incremental_strategy: merge")})
+    [node] = dbt.invoke(Home(home), ["run", "--select", "stg_answers"], check=False)
+    assert node.status == "error" and "stg_answers asks for merge and fail" in " ".join(node.message.split())
