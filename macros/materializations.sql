@@ -3,7 +3,9 @@
     that fails leaves the old table as it was). dbt-duckdb's build the new table under another
     name and swap it in: two renames, a lookup and a drop of indexes, and a drop of the old table
     after the commit, each one more statement and more of dbt's bookkeeping for every table of
-    every full build (docs/design.md, "Performance"). -#}
+    every full build (docs/design.md, "Performance"). The two materializations below each
+    create the table themselves, not through a shared macro: dbt submits a Python model's code
+    only from a `statement` the materialization itself calls. -#}
 
 {% macro drop_in_transaction(relation) -%}
     {#- Drop `relation` in the transaction that creates its replacement (it begins here), and
