@@ -214,3 +214,25 @@ def test_the_manifest_lists_every_part_with_rows_bytes_and_sha256(home):
             assert entry["rows"] == data.count(b"\n")
     summary = json.loads(sorted(home.glob("reports/*/summary.json"), key=lambda p: p.stat().st_mtime)[-1].read_text())
     assert listed["run_hash"] == summary["run_hash"]
+
+
+def test_the_report_reads_only_the_runs_it_charts(home, tmp_path):
+    """A run reads the last nine runs' reports for the page's history, not the whole history
+    (a home run every quarter of an hour holds thousands): an older report, even a corrupt one,
+    is not opened."""
+    from distill.pipeline import HISTORY_RUNS
+
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    latest = latest_run(copy)
+    for n in range(HISTORY_RUNS + 1):  # older than every run of the home, the oldest corrupt
+        old = copy / "reports" / f"20200101T0000{n:02d}-old"
+        shutil.copytree(latest, old)
+        if n == 0:
+            (old / "receipts.json").write_text("{")
+        os.utime(old / "receipts.json", (n + 1, n + 1))
+    result = run_cli("run-all", "--quiet", home=copy)
+    assert result.code == 0, result.stderr
+    page = (latest_run(copy) / "report.html").read_text()
+    charted = {len(points.split()) for points in re.findall(r'<polyline[^>]* points="([^"]*)"', page)}
+    assert charted == {HISTORY_RUNS + 1}
