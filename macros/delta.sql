@@ -71,7 +71,7 @@
     {%- if is_incremental() and not in_delta() -%}
         delete from {{ this }}
     {%- else -%}
-        select 1 as nothing_to_reset
+        {#- nothing to reset: an empty hook runs no statement -#}
     {%- endif -%}
 {%- endmacro %}
 

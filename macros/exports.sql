@@ -97,7 +97,7 @@
     {%- if format_asked(format_name) -%}
         {{ write_day_parts(export_path(this.name), columns, key) }}
     {%- else -%}
-        select 1 as nothing_to_write
+        {#- nothing to write: an empty hook runs no statement -#}
     {%- endif -%}
 {%- endmacro %}
 

@@ -14,6 +14,6 @@
                     and read_lines.read_seq = records.read_seq
             )
     {%- else -%}
-        select 1 as nothing_to_forget
+        {#- nothing to forget: an empty hook runs no statement -#}
     {%- endif -%}
 {%- endmacro %}
