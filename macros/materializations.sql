@@ -8,12 +8,14 @@
     only from a `statement` the materialization itself calls. -#}
 
 {% macro drop_in_transaction(relation) -%}
-    {#- Drop `relation` in the transaction that creates its replacement (it begins here), and
-        forget it in dbt's relation cache. -#}
-    {%- call statement('drop_existing', auto_begin=True) -%}
-        drop {{ relation.type }} {{ relation }}
-    {%- endcall -%}
-    {%- do adapter.cache_dropped(relation) -%}
+    {#- Drop `relation`, if there is one, in the transaction that creates its replacement (it
+        begins here), and forget it in dbt's relation cache. -#}
+    {%- if relation is not none -%}
+        {%- call statement('drop_existing', auto_begin=True) -%}
+            drop {{ relation.type }} {{ relation }}
+        {%- endcall -%}
+        {%- do adapter.cache_dropped(relation) -%}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -32,9 +34,7 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
-    {%- if existing_relation is not none -%}
-        {{ drop_in_transaction(existing_relation) }}
-    {%- endif -%}
+    {{ drop_in_transaction(existing_relation) }}
     {%- call statement('main', language=language) -%}
         {{- create_table_as(False, target_relation, compiled_code, language) }}
     {%- endcall -%}
@@ -69,9 +69,7 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
     {%- if full -%}
-        {%- if existing_relation is not none -%}
-            {{ drop_in_transaction(existing_relation) }}
-        {%- endif -%}
+        {{ drop_in_transaction(existing_relation) }}
         {%- call statement('main', language=language) -%}
             {{- create_table_as(False, target_relation, compiled_code, language) }}
         {%- endcall -%}

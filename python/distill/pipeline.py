@@ -302,6 +302,10 @@ def _remove_empty_parts(home: Home) -> None:
                 part.unlink()
 
 
+# The runs before this one that the report page charts (report.py): only these are read.
+HISTORY_RUNS = 9
+
+
 def _report(
     home: Home,
     started_at: datetime,
@@ -366,8 +370,9 @@ def _report(
         runs.write_json(partial / "drift.json", report.model_dump(mode="json"))
         card.write(home, summary)
         this_run = runs.load_run_dir(partial)
-        # the last nine runs before this one, read alone: a home's history grows with every run
-        earlier = [runs.load_run_dir(d) for d in [d for d in runs.run_dirs(home) if d.name != run_id][-HISTORY_RUNS:]]
+        # only the runs the page charts are read: a home's history grows with every run
+        before = [d for d in runs.run_dirs(home) if d.name != run_id]
+        earlier = [runs.load_run_dir(d) for d in before[-HISTORY_RUNS:]]
         page = report_page.render_html(this_run, [*earlier, this_run])
         (partial / "report.html").write_text(page, encoding="utf-8")
     elif breaches and previous is not None:
@@ -381,10 +386,6 @@ def _report(
         except DistillError as exc:
             raise DistillError(f"{exc} (receipts: {home.relative(run_dir / 'receipts.json')})") from None
     return RunResult("run-all", run_counts, run_id, summary, unchanged_since.run_id if unchanged_since else None)
-
-
-# The runs before this one that the report page charts (report.py): only these are read.
-HISTORY_RUNS = 9
 
 
 # The counts of the last run that did data work, with its run_hash: what a run with nothing to
