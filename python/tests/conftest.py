@@ -197,11 +197,13 @@ def incident_files(home: Path) -> list[Path]:
     return sorted(p for p in (home / "data/incidents").rglob("*") if p.is_file() and p.name != "NOTE.md")
 
 
-# The test files that take longest, longest first: xdist hands out whole files (--dist loadfile)
-# in the order they are collected, so these start first and no worker is left with a long one at
-# the end while the others wait.
-LONGEST_FIRST = ("test_docs.py", "test_crash_safety.py", "test_touched.py", "test_review.py", "test_acceptance.py",
-                 "test_incremental.py", "test_receipts.py", "test_resource_faults.py", "test_operator.py")
+# The test files that take longest (wall seconds in `make test`), longest first: xdist hands out
+# whole files (--dist loadfile) in the order they are collected (--no-loadscope-reorder: by
+# default it orders them by their number of tests), so these start first and no worker is left
+# with a long one at the end while the others wait.
+LONGEST_FIRST = ("test_acceptance.py", "test_docs.py", "test_audit.py", "test_review.py", "test_incremental.py",
+                 "test_operator.py", "test_replay.py", "test_touched.py", "test_resource_faults.py", "test_formats.py",
+                 "test_receipts.py", "test_firewall.py", "test_crash_safety.py", "test_dbt.py")
 
 
 def pytest_collection_modifyitems(items: list) -> None:
