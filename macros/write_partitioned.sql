@@ -25,12 +25,12 @@
 {%- endmacro %}
 
 {% macro on_one_thread() -%}
-    {#- Run a COPY on one DuckDB thread, then go back to the profile's threads. A COPY that keeps
-        the row order buffers the batches that finish out of turn outside DuckDB's memory limit:
+    {#- Run a COPY on one DuckDB thread, then go back to the threads distill's plugin set. A COPY
+        that keeps the row order buffers the batches that finish out of turn outside DuckDB's memory limit:
         at four million lines the SFT file's copy peaked at 2.0 GB on two threads and 1.2 GB on
         one, and one thread was faster. (DuckDB's threads are one setting for the whole
         database: a node running beside it runs on one thread meanwhile.) Back to DuckDB's
-        threads of the profile, not dbt's: with dbt on one thread (a large home), every node
+        threads of the plugin, not dbt's: with dbt on one thread (a large home), every node
         after the first COPY ran on one DuckDB thread. -#}
     set threads = 1;
     {{ caller() }};
@@ -38,8 +38,10 @@
 {%- endmacro %}
 
 {% macro duckdb_threads() -%}
-    {#- DuckDB's threads as the profile sets them (settings.threads), else dbt's. -#}
-    {{- target.get('settings', {}).get('threads', target.threads) -}}
+    {#- DuckDB's threads as distill's plugin sets them (distill.dbt.duckdb_threads), read when
+        the hook runs: an env_var read at parse time would make dbt parse the models that write
+        parts again whenever the threads differ from the last command's (as run_var). -#}
+    {{- (env_var('DISTILL_DUCKDB_THREADS', '2') if execute else 2) | int -}}
 {%- endmacro %}
 
 {% macro read_partitions(folder, columns) -%}

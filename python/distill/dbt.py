@@ -128,18 +128,31 @@ def _write_nodes(home: Home, result: Any, rows: list[dict]) -> None:
 NodeListener = Callable[[str, str, str], None]
 
 
-MEMORY_LIMIT_VAR = "DISTILL_MEMORY_LIMIT"  # DuckDB's memory_limit for the build (profiles.yml)
+# DuckDB's memory limit and threads for dbt's builds: set by the plugin on the connection
+# (distill.duckdb_plugin), not as settings in profiles.yml, because dbt hashes the profile's
+# settings into its saved parse: a command with other threads or another limit than the last
+# would parse the whole project again (seconds), e.g. `acceptance` after a small run-all.
+MEMORY_LIMIT_VAR = "DISTILL_MEMORY_LIMIT"  # default 1GB
+DUCKDB_THREADS_ENV = "DISTILL_DUCKDB_THREADS"  # default 2
 SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(bytes|b|[kmgt]i?b)\s*", re.IGNORECASE)  # what DuckDB reads
 
 
 def memory_limit() -> str:
-    """DuckDB's memory limit for dbt's builds, as profiles.yml reads it (default 1GB)."""
+    """DuckDB's memory limit for dbt's builds (default 1GB)."""
     limit = os.environ.get(MEMORY_LIMIT_VAR, "1GB")
     if not SIZE.fullmatch(limit):
         raise DistillError(
             f"{MEMORY_LIMIT_VAR}={limit!r} is not a size: set it to a number and a unit, e.g. {MEMORY_LIMIT_VAR}=2GB"
         )
     return limit
+
+
+def duckdb_threads() -> int:
+    """DuckDB's threads for dbt's builds (default 2)."""
+    threads = os.environ.get(DUCKDB_THREADS_ENV, "2")
+    if not threads.strip().isdigit() or int(threads) < 1:
+        raise DistillError(f"{DUCKDB_THREADS_ENV}={threads!r} is not a number of threads: set it to 1 or more, or unset it")
+    return int(threads)
 
 
 def _release_warehouse() -> None:
@@ -178,10 +191,10 @@ def invoke(
 ) -> list[NodeResult]:
     """Run one dbt command; return its node results, or (with check) raise naming the first failure.
     `delta`: the models work on the touched set (macro in_delta). `env`: more environment while
-    dbt runs (e.g. DuckDB's threads, profiles.yml). `on_retry` (a full build of
+    dbt runs (e.g. DuckDB's threads). `on_retry` (a full build of
     the whole project only): nodes that ran out of memory are built again, with all that follows
     them, on one DuckDB thread, and on_retry is told their names (docs/design.md, "Performance")."""
-    memory_limit()  # a limit DuckDB would refuse is named before dbt starts
+    memory_limit(), duckdb_threads()  # a setting DuckDB would refuse is named before dbt starts
     (home.root / "data").mkdir(parents=True, exist_ok=True)
     forget_results(home)
     # paths relative to the home (dbt runs inside it), so that the settings are the same for every home
@@ -250,7 +263,6 @@ def invoke(
     return nodes
 
 
-DUCKDB_THREADS_ENV = "DISTILL_DUCKDB_THREADS"  # DuckDB's threads for the build (profiles.yml)
 OUT_OF_MEMORY = "Out of Memory Error"
 
 

@@ -1,4 +1,5 @@
-"""The dbt-duckdb plugin: registers distill's vectorised SQL functions on the connection.
+"""The dbt-duckdb plugin: sets DuckDB's memory limit and threads (distill.dbt.memory_limit) and
+registers distill's vectorised SQL functions on the connection.
 
 Named in profiles.yml, so plain `dbt build` gets the same functions as `distill run-all`; the
 cursors dbt opens per thread share the connection's catalog, functions included.
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from distill.canonical import sig_hash_arrow
-from distill.dbt import RUN_VARS_ENV
+from distill.dbt import RUN_VARS_ENV, duckdb_threads, memory_limit
 from distill.errors import DistillError
 from distill.home import Home, open_no_follow
 from distill.lines import MAX_ARCHIVE_BYTES, open_source
@@ -208,4 +209,7 @@ class Plugin(BasePlugin):
             replace(root, staged=staged if staged != root.root else None).make_output_dirs()
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        # global settings, once for the connection every cursor shares (distill.dbt.memory_limit)
+        conn.execute(f"set memory_limit = '{memory_limit()}'")
+        conn.execute(f"set threads = {duckdb_threads()}")
         register_functions(conn, self.home)

@@ -15,7 +15,7 @@ def parsed_files(home: Home, dbt_vars: dict, delta: bool = False) -> int:
     return json.loads((dbt.target_dir(home) / "target" / "perf_info.json").read_text())["parsed_path_count"]
 
 
-def test_other_vars_do_not_throw_away_the_saved_parse_and_no_usage_event_is_sent(tmp_path: Path):
+def test_other_vars_do_not_throw_away_the_saved_parse_and_no_usage_event_is_sent(tmp_path: Path, monkeypatch):
     from dbt import tracking
 
     (tmp_path / "data" / "_kb").mkdir(parents=True)
@@ -33,6 +33,11 @@ def test_other_vars_do_not_throw_away_the_saved_parse_and_no_usage_event_is_sent
         settings = {"include_partial": True, "formats": ["openai"], "hash_proof": "bytes"}
         assert parsed_files(home, first | settings) == 0
         assert parsed_files(home, first, delta=True) == 0
+        # nor do DuckDB's threads and memory limit (a small run-all sets one thread, acceptance
+        # and audit keep two): dbt hashes a profile's settings into its parse
+        monkeypatch.setenv("DISTILL_DUCKDB_THREADS", "1")
+        monkeypatch.setenv("DISTILL_MEMORY_LIMIT", "512MB")
+        assert parsed_files(home, first) == 0
     finally:
         for path in set(dbt.PARSE_CACHE.glob("*.msgpack")) - before:
             path.unlink()

@@ -95,6 +95,8 @@ def test_running_out_of_memory_names_the_setting_to_raise(home):
     assert any(r["status"] == "failed" for r in latest_receipts(home))
     result = distill(home, "run-all", "--force", env={**os.environ, "DISTILL_MEMORY_LIMIT": "lots"})
     assert_clean_failure(result, "DISTILL_MEMORY_LIMIT='lots' is not a size")
+    result = distill(home, "run-all", "--force", env={**os.environ, "DISTILL_DUCKDB_THREADS": "many"})
+    assert_clean_failure(result, "DISTILL_DUCKDB_THREADS='many' is not a number of threads")
     assert on_disk_hash(home) == before
 
 
