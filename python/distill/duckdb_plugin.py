@@ -208,8 +208,9 @@ class Plugin(BasePlugin):
             staged = Path(output_root).resolve() if output_root else None
             replace(root, staged=staged if staged != root.root else None).make_output_dirs()
 
+    def update_connection_config(self, creds, config: dict) -> None:
+        # DuckDB's global settings, given when the database opens (distill.dbt.memory_limit)
+        config.update(memory_limit=memory_limit(), threads=duckdb_threads())
+
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        # global settings, once for the connection every cursor shares (distill.dbt.memory_limit)
-        conn.execute(f"set memory_limit = '{memory_limit()}'")
-        conn.execute(f"set threads = {duckdb_threads()}")
         register_functions(conn, self.home)
