@@ -229,13 +229,23 @@ class Reviews:
                     cursor = self._conn.execute(sql, self._filled(sql, params))
                     break
                 except duckdb.Error as exc:
-                    # a run switched generations and removed the one being read: read the new one
-                    vanished = self._generation is not None and not self._generation.exists()
-                    self._generation = None  # loaded again by the next query, whatever went wrong
-                    if attempt == 2 or not vanished:
+                    # a run switched generations and is removing (or removed) the one being read:
+                    # read the new one
+                    read, self._generation = self._generation, None  # loaded again by the next query
+                    if attempt == 2 or not self._replaced(read):
                         raise DistillError(f"cannot read the last run's outputs: {str(exc).splitlines()[0]}") from None
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _replaced(self, generation: Path | None) -> bool:
+        """Whether a run has moved `current` off this generation, or removed it (a run removes
+        the old generation after the switch, a file at a time: the folder may still be there)."""
+        if generation is None:
+            return False
+        try:
+            return not generation.exists() or self.generation() != generation
+        except DistillError:
+            return False
 
     def _filled(self, sql: str, params: list | dict | None) -> list | dict:
         if not isinstance(params, dict):

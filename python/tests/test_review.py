@@ -322,6 +322,37 @@ def test_decisions_made_during_a_run_are_all_applied_by_the_next(client, home):
     assert {category(home, run_id) for run_id in runs} == {"accepted"}
 
 
+def test_a_page_read_while_a_run_replaces_the_generation_reads_the_new_one(home, monkeypatch):
+    """A run moves `current` to its new generation, then removes the old one a file at a time:
+    a query that took the old one's parts just before reads the new one instead of failing."""
+    import os
+
+    reviews = Reviews(Home.resolve(home), "tester")
+    run_id = sorted(needs_review(home))[0]
+    assert reviews.run(run_id) is not None  # the current generation, loaded
+    old = reviews.generation()
+    new = old.with_name(old.name + "-next")
+    shutil.copytree(old, new)
+    filled, switched = reviews._filled, []
+
+    def filled_then_replaced(sql, params):
+        values = filled(sql, params)  # the old generation's parts, named in the query
+        if "$scored" in sql and not switched:
+            current = home / "data/current"
+            link = current.with_name("current.next")
+            link.symlink_to(Path(os.readlink(current)).with_name(new.name))
+            link.replace(current)
+            for part in (old / "data/scored-runs").rglob("*.parquet"):
+                part.unlink()  # half-way through removing the old generation: its folder is still there
+            switched.append(sql)
+        return values
+
+    monkeypatch.setattr(reviews, "_filled", filled_then_replaced)
+    run = reviews.run(run_id)
+    assert switched and run is not None and run["run_id"] == run_id
+    assert reviews.generation() == new
+
+
 # -- teams that label elsewhere -----------------------------------------------------------------
 
 def test_export_the_queue_and_import_the_decisions(home, tmp_path):
