@@ -28,10 +28,10 @@
     {#- Run a COPY on one DuckDB thread, then go back to the threads distill's plugin set. A
         COPY that keeps the row order buffers the batches that finish out of turn outside
         DuckDB's memory limit: at four million lines the SFT file's copy peaked at 2.0 GB on two
-        threads and 1.2 GB on one, and one thread was faster. (DuckDB's threads are one setting for the whole
-        database: a node running beside it runs on one thread meanwhile.) Back to DuckDB's
-        threads of the plugin, not dbt's: with dbt on one thread (a large home), every node
-        after the first COPY ran on one DuckDB thread. -#}
+        threads and 1.2 GB on one, and one thread was faster. (DuckDB's threads are one setting
+        for the whole database: a node running beside it runs on one thread meanwhile.) Back to
+        DuckDB's threads of the plugin, not dbt's: with dbt on one thread (a large home), every
+        node after the first COPY ran on one DuckDB thread. -#}
     set threads = 1;
     {{ caller() }};
     set threads = {{ duckdb_threads() }}

@@ -128,10 +128,10 @@ def _write_nodes(home: Home, result: Any, rows: list[dict]) -> None:
 NodeListener = Callable[[str, str, str], None]
 
 
-# DuckDB's memory limit and threads for dbt's builds: set by the plugin on the connection
-# (distill.duckdb_plugin), not as settings in profiles.yml, because dbt hashes the profile's
-# settings into its saved parse: a command with other threads or another limit than the last
-# would parse the whole project again (seconds), e.g. `acceptance` after a small run-all.
+# DuckDB's memory limit and threads for dbt's builds: given by the plugin when DuckDB opens the
+# warehouse (distill.duckdb_plugin), not as settings in profiles.yml, because dbt hashes the
+# profile's settings into its saved parse: a command with other threads or another limit than
+# the last would parse the whole project again (seconds), e.g. `acceptance` after a small run-all.
 MEMORY_LIMIT_VAR = "DISTILL_MEMORY_LIMIT"  # default 1GB
 DUCKDB_THREADS_ENV = "DISTILL_DUCKDB_THREADS"  # default 2
 SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(bytes|b|[kmgt]i?b)\s*", re.IGNORECASE)  # what DuckDB reads
