@@ -93,6 +93,26 @@ def _copy_parse(source: Path, target: Path) -> None:
         pass
 
 
+def _parse_once(shared: Path, saved: Path, parse: Callable[[], Any]) -> None:
+    """With no saved parse for these vars yet, parse the project under a lock, once: commands
+    that start together (a run beside the review server, a first run in several homes) wait for
+    one parse instead of each parsing all the project's files (seconds of CPU each). A parse that
+    fails is left for the command itself to report."""
+    import fcntl
+
+    try:
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(shared.with_name(f"{shared.name}.lock"), "w")
+    except OSError:
+        return  # an unwritable cache: the command parses for itself
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shared.exists():
+            return
+        parse()
+        _copy_parse(saved, shared)
+
+
 # What a dbt command that runs nodes leaves for receipts and bench: each node's result, timing
 # and parents (distill writes it from dbtRunner's result, instead of dbt writing manifest.json
 # twice and run_results.json, about a second and a half every run).
@@ -202,17 +222,16 @@ def invoke(
     run_vars = {name: value for name, value in all_vars.items() if name in RUN_VARS}
     parse_vars = {name: value for name, value in all_vars.items() if name not in RUN_VARS}
     saved, shared = target_dir(home) / "target" / "partial_parse.msgpack", _parse_for(parse_vars)
-    _copy_parse(shared, saved)
-    args = [
-        *command,
+    common = [
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(target_dir(home) / "target"),
         "--log-path", str(target_dir(home) / "logs"),
         "--vars", json.dumps(parse_vars),
         "--log-level", "none",
-        *(["--no-write-json"] if command[0] in NO_JSON_COMMANDS and "--no-write-json" not in command else []),
     ]
+    args = [*command, *common,
+            *(["--no-write-json"] if command[0] in NO_JSON_COMMANDS and "--no-write-json" not in command else [])]
     callbacks = []
     if on_node is not None:
 
@@ -231,6 +250,11 @@ def invoke(
             finally:
                 _release_warehouse()
 
+    if not shared.exists():
+        saved.unlink(missing_ok=True)  # a parse of other files than these
+        if command[0] != "parse":
+            _parse_once(shared, saved, lambda: run(["parse", *common, "--no-write-json"], env or {}))
+    _copy_parse(shared, saved)
     outcome = run(args, env or {})
     _copy_parse(saved, shared)
     nodes, rows = _node_results(outcome.result)

@@ -42,6 +42,33 @@ def test_other_vars_do_not_throw_away_the_saved_parse_and_no_usage_event_is_sent
     assert tracking.active_user is not None and tracking.active_user.do_not_track
 
 
+def test_commands_that_start_together_wait_for_one_parse(tmp_path: Path):
+    """With no saved parse for the vars, one command parses and the others wait for it, then
+    read its parse (each would otherwise parse all the project's files)."""
+    import threading
+    import time
+
+    shared, parses = tmp_path / "cache" / "partial_parse.x.msgpack", []
+
+    def command(name: str) -> None:
+        saved = tmp_path / name / "partial_parse.msgpack"
+
+        def parse() -> None:
+            parses.append(name)
+            time.sleep(0.3)  # the others start meanwhile
+            saved.parent.mkdir(parents=True)
+            saved.write_text("parsed")
+
+        dbt._parse_once(shared, saved, parse)
+
+    threads = [threading.Thread(target=command, args=(f"home{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(parses) == 1 and shared.read_text() == "parsed"
+
+
 def test_a_python_models_traceback_becomes_one_line_naming_the_exception():
     from distill.dbt import _reason
 
