@@ -117,17 +117,41 @@ def generated_home(factory, name: str, lines: int, seed: int) -> Path:
     return own_copy(factory, name, shared_build(factory, f"{lines}-{seed}", build) / "home")
 
 
-def built_fixture(factory, name: str) -> tuple[Path, str]:
-    """The acceptance fixture as the gate's first build leaves it (dbt's unit tests run too),
-    built once per test session; a copy of it, and that build's run_hash."""
-    from distill import acceptance
+def acceptance_gate(factory) -> Path:
+    """The whole acceptance gate, run once per test session as `distill acceptance` runs it (its
+    pass recorded for this very project, which audit-full and release-freeze then reuse): the
+    folder holding its home ("gate/"), its verdicts ("verdicts.json"), and its first build's
+    run_hash and node results ("first-build/"; the second build, invariant 22's, replaces them)."""
+    import json
+
+    from distill import acceptance, dbt, runs
+    from distill.home import Home
 
     def build(folder: Path) -> None:
-        first = acceptance.build(acceptance.prepare(folder / "home"))
-        (folder / "run_hash").write_text(first.summary.run_hash)
+        first, check_invariants = folder / "first-build", acceptance.check_invariants
 
-    built = shared_build(factory, "acceptance-fixture", build)
-    return own_copy(factory, name, built / "home"), (built / "run_hash").read_text()
+        def after_the_first_build(home: Home) -> dict:
+            first.mkdir()
+            shutil.copy2(dbt.nodes_path(home), first / dbt.NODES_FILE)
+            (first / "run_hash").write_text(runs.latest_summary(home).run_hash)
+            return check_invariants(home)
+
+        acceptance.check_invariants = after_the_first_build  # the gate checks them right after its first build
+        try:
+            result = acceptance.run_acceptance(folder / "gate")
+        finally:
+            acceptance.check_invariants = check_invariants
+        verdicts = {number: [v.passed, v.detail] for number, v in sorted(result.verdicts.items())}
+        (folder / "verdicts.json").write_text(json.dumps(verdicts))
+
+    return shared_build(factory, "acceptance-gate", build)
+
+
+def built_fixture(factory, name: str) -> tuple[Path, str]:
+    """A copy of the acceptance fixture as the gate leaves it (acceptance_gate), and the gate's
+    first run_hash."""
+    gate = acceptance_gate(factory)
+    return own_copy(factory, name, gate / "gate"), (gate / "first-build" / "run_hash").read_text()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import first_part, generated_home, parts, run_cli
+from conftest import acceptance_gate, first_part, generated_home, parts, run_cli
 from distill import audit
 from distill.home import PROJECT_DIR, Home
 
@@ -35,12 +35,16 @@ def check_status(stdout: str, name: str) -> str:
     return match.group(1)
 
 
-def test_audit_passes_on_a_fresh_run_and_appends_a_baseline(home):
+def test_audit_passes_on_a_fresh_run_and_appends_a_baseline(home, tmp_path_factory):
+    # the gate has passed on this very project in this session: audit-full reuses its pass (that
+    # it runs the gate when there is none: test_the_audit_and_the_release_reuse_a_pass_...)
+    acceptance_gate(tmp_path_factory)
     result = run_cli("audit-full", home=home)
     assert result.code == 0, result.stdout + result.stderr
     for name in ("schemas valid and docs/schemas in sync", "every line accounted for", "SFT firewall",
                  "run_hash recomputes", "acceptance passes", "replay retrieval smoke", "docs present"):
         assert check_status(result.stdout, name) == "pass"
+    assert "on this very project" in result.stdout
     rows = audit.baseline_rows(Home(home))
     assert len(rows) == 1 and rows[0]["passed"] is True and set(rows[0]["metrics"]) == set(audit.BASELINE_METRICS)
     assert "| run_hash recomputes | pass |" in (home / "reports/audit.md").read_text()
