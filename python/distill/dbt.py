@@ -93,6 +93,25 @@ def _copy_parse(source: Path, target: Path) -> None:
         pass
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector, less often while dbt runs: dbt allocates objects by the
+    million (its manifest, a context for each node), and at the default threshold (a collection
+    every 700 new objects) a small run-all collected ~550 times, in a tenth of its CPU. With a
+    threshold of 10,000 it collects ~70 times and spends half as long."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+GC_THRESHOLD = 10_000
+
+
 def _parse_once(shared: Path, saved: Path, parse: Callable[[], Any]) -> None:
     """With no saved parse for these vars yet, parse the project under a lock, once: commands
     that start together (a run beside the review server, a first run in several homes) wait for
@@ -244,7 +263,7 @@ def invoke(
     from dbt.cli.main import dbtRunner  # here, not at import: a second and a half every command would pay
 
     def run(args: list[str], more_env: dict[str, str]) -> Any:
-        with _inside(home, {RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True), **more_env}):
+        with _inside(home, {RUN_VARS_ENV: json.dumps(run_vars, sort_keys=True), **more_env}), _fewer_collections():
             try:
                 return dbtRunner(callbacks=callbacks).invoke(args)
             finally:
