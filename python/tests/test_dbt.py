@@ -69,6 +69,36 @@ def test_commands_that_start_together_wait_for_one_parse(tmp_path: Path):
     assert len(parses) == 1 and shared.read_text() == "parsed"
 
 
+def test_dbt_runs_with_fewer_garbage_collections_and_the_setting_is_put_back(tmp_path: Path, monkeypatch):
+    import gc
+    from types import SimpleNamespace
+
+    import dbt.cli.main as dbt_main
+    import pytest
+
+    seen = []
+
+    class Runner:
+        def __init__(self, callbacks):
+            pass
+
+        def invoke(self, args):
+            seen.append((args[0], gc.get_threshold()[0]))
+            if args[0] == "run":
+                raise RuntimeError("dbt crashed")
+            return SimpleNamespace(result=None, success=True, exception=None)
+
+    monkeypatch.setattr(dbt_main, "dbtRunner", Runner)
+    monkeypatch.setattr(dbt, "PARSE_CACHE", tmp_path / "parse-cache")  # no saved parse: a parse first
+    (tmp_path / "data" / "_kb").mkdir(parents=True)
+    before = gc.get_threshold()
+    dbt.invoke(Home.resolve(tmp_path), ["build"])
+    assert seen == [("parse", dbt.GC_THRESHOLD), ("build", dbt.GC_THRESHOLD)] and gc.get_threshold() == before
+    with pytest.raises(RuntimeError):
+        dbt.invoke(Home.resolve(tmp_path), ["run"])
+    assert gc.get_threshold() == before
+
+
 def test_a_python_models_traceback_becomes_one_line_naming_the_exception():
     from distill.dbt import _reason
 
