@@ -93,6 +93,9 @@ def _copy_parse(source: Path, target: Path) -> None:
         pass
 
 
+GC_THRESHOLD = 10_000  # new objects between two collections of the youngest generation, while dbt runs
+
+
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Python's cyclic garbage collector, less often while dbt runs: dbt allocates objects by the
@@ -107,9 +110,6 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-GC_THRESHOLD = 10_000
 
 
 def _parse_once(shared: Path, saved: Path, parse: Callable[[], Any]) -> None:

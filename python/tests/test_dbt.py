@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from distill import dbt
 from distill.home import Home
 
@@ -74,7 +76,6 @@ def test_dbt_runs_with_fewer_garbage_collections_and_the_setting_is_put_back(tmp
     from types import SimpleNamespace
 
     import dbt.cli.main as dbt_main
-    import pytest
 
     seen = []
 
