@@ -115,8 +115,8 @@ def _fewer_collections() -> Iterator[None]:
 def _parse_once(shared: Path, saved: Path, parse: Callable[[], Any]) -> None:
     """With no saved parse for these vars yet, parse the project under a lock, once: commands
     that start together (a run beside the review server, a first run in several homes) wait for
-    one parse instead of each parsing all the project's files (seconds of CPU each). A parse that
-    fails is left for the command itself to report."""
+    one parse instead of each parsing all the project's files (seconds of CPU each); then `saved`
+    holds it. A parse that fails is left for the command itself to report."""
     import fcntl
 
     try:
@@ -126,7 +126,8 @@ def _parse_once(shared: Path, saved: Path, parse: Callable[[], Any]) -> None:
         return  # an unwritable cache: the command parses for itself
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if shared.exists():
+        if shared.exists():  # another command parsed meanwhile
+            _copy_parse(shared, saved)
             return
         parse()
         _copy_parse(saved, shared)
@@ -269,11 +270,12 @@ def invoke(
             finally:
                 _release_warehouse()
 
-    if not shared.exists():
+    if shared.exists():
+        _copy_parse(shared, saved)
+    else:
         saved.unlink(missing_ok=True)  # a parse of other files than these
         if command[0] != "parse":
             _parse_once(shared, saved, lambda: run(["parse", *common, "--no-write-json"], env or {}))
-    _copy_parse(shared, saved)
     outcome = run(args, env or {})
     _copy_parse(saved, shared)
     nodes, rows = _node_results(outcome.result)

@@ -69,6 +69,7 @@ def test_commands_that_start_together_wait_for_one_parse(tmp_path: Path):
     for thread in threads:
         thread.join()
     assert len(parses) == 1 and shared.read_text() == "parsed"
+    assert [(tmp_path / f"home{i}" / "partial_parse.msgpack").read_text() for i in range(3)] == ["parsed"] * 3
 
 
 def test_dbt_runs_with_fewer_garbage_collections_and_the_setting_is_put_back(tmp_path: Path, monkeypatch):
